@@ -1,0 +1,29 @@
+/**
+ * Local token counts for when a provider reports none (or a stream is cut short). Uses the
+ * o200k tokenizer: exact for current OpenAI models, a close estimate for the rest.
+ */
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+import type { CompletionRequest } from "./request";
+
+/** Per-message framing tokens, as OpenAI's chat format adds them. */
+const PER_MESSAGE = 3;
+
+export function estimateTextTokens(text: string): number {
+  return text.length === 0 ? 0 : countTokens(text);
+}
+
+export function estimateInputTokens(request: CompletionRequest): number {
+  let total = 3;
+  for (const m of request.messages) {
+    total += PER_MESSAGE;
+    if (typeof m.content === "string") total += estimateTextTokens(m.content);
+    else if (Array.isArray(m.content)) {
+      for (const p of m.content) total += p.type === "text" ? estimateTextTokens(p.text) : 85;
+    }
+    if (m.role === "assistant" && m.toolCalls) {
+      for (const c of m.toolCalls) total += estimateTextTokens(c.name) + estimateTextTokens(c.arguments) + 3;
+    }
+  }
+  if (request.tools?.length) total += estimateTextTokens(JSON.stringify(request.tools));
+  return total;
+}

@@ -1,0 +1,23 @@
+/** GET /api/v1/health and GET /metrics (CONTRACT §3); both stay public. */
+import { Elysia } from "elysia";
+import type { Registry } from "prom-client";
+
+export interface HealthReport {
+  /** False before the mapping is loaded and while draining: 503. */
+  serving: boolean;
+  degraded: boolean;
+  checks: Record<string, unknown>;
+}
+
+export function healthRoutes(report: () => HealthReport, registry: Registry) {
+  return new Elysia({ name: "health-routes" })
+    .get("/api/v1/health", ({ set }) => {
+      const r = report();
+      if (!r.serving) set.status = 503;
+      return { status: r.serving ? (r.degraded ? "degraded" : "ok") : "unavailable", checks: r.checks };
+    })
+    .get("/metrics", async ({ set }) => {
+      set.headers["content-type"] = registry.contentType;
+      return registry.metrics();
+    });
+}

@@ -1,0 +1,203 @@
+/**
+ * Explains why a completion request is invalid, one entry per bad field, with a hint for the
+ * usual misspellings. Only runs on the error path: valid requests are checked by the route's
+ * compiled TypeBox schema alone.
+ */
+import type { TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import type { FieldProblem } from "../core/errors";
+import {
+  AssistantMessage,
+  CompletionRequestSchema,
+  ImagePart,
+  OpenAIToolDefinition,
+  ResponseFormat,
+  SystemMessage,
+  TextPart,
+  ToolChoice,
+  ToolDefinition,
+  ToolMessage,
+  UserMessage,
+} from "../core/request";
+
+const HINTS: Record<string, string> = {
+  max_tokens: "maxOutputTokens",
+  maxTokens: "maxOutputTokens",
+  max_completion_tokens: "maxOutputTokens",
+  max_output_tokens: "maxOutputTokens",
+  maxCompletionTokens: "maxOutputTokens",
+  top_p: "topP",
+  top_k: "topK",
+  tool_choice: "toolChoice",
+  response_format: "responseFormat",
+  presence_penalty: "presencePenalty",
+  frequency_penalty: "frequencyPenalty",
+  reasoning_effort: "reasoningEffort",
+  stop_sequences: "stop",
+  stopSequences: "stop",
+  tool_calls: "toolCalls",
+  tool_call_id: "toolCallId",
+  functions: "tools",
+  metadata: "context",
+  streaming: "stream",
+  input_schema: "parameters",
+  inputSchema: "parameters",
+  image_url: "url",
+};
+
+function unknownField(path: string, key: string, known: string[]): FieldProblem {
+  let hint = HINTS[key];
+  if (!hint || !known.includes(hint)) {
+    const folded = key.replace(/[_-]/g, "").toLowerCase();
+    hint = known.find((k) => k.toLowerCase() === folded) ?? (HINTS[key] && known.includes(HINTS[key]!) ? HINTS[key] : undefined);
+  }
+  const field = path ? `${path}.${key}` : key;
+  return { field, message: hint ? `unknown field "${key}" — did you mean "${hint}"?` : `unknown field "${key}"` };
+}
+
+function join(path: string, pointer: string): string {
+  let out = path;
+  for (const seg of pointer.split("/").filter(Boolean)) out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+function schemaKeys(schema: TSchema): string[] {
+  return Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
+}
+
+/** Checks a value against a closed object schema, reporting unknown keys with hints. */
+function checkObject(schema: TSchema, value: unknown, path: string, out: FieldProblem[]): void {
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    out.push({ field: path || "body", message: "must be an object" });
+    return;
+  }
+  const known = schemaKeys(schema);
+  for (const key of Object.keys(value)) if (!known.includes(key)) out.push(unknownField(path, key, known));
+  const seen = new Set<string>();
+  for (const e of Value.Errors(schema, value)) {
+    if (e.message === "Unexpected property") continue;
+    const field = join(path, e.path) || "body";
+    // One message per field: TypeBox reports each failed union branch.
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ field, message: describe(e.message, e.schema) });
+  }
+}
+
+function describe(message: string, schema: TSchema): string {
+  const anyOf = (schema as unknown as { anyOf?: { const?: unknown; type?: string }[] }).anyOf;
+  if (message === "Expected union value" && Array.isArray(anyOf)) {
+    const options = anyOf.map((s) => (s.const !== undefined ? JSON.stringify(s.const) : s.type)).filter(Boolean);
+    return `must be one of: ${[...new Set(options)].join(", ")}`;
+  }
+  if (message === "Expected required property") return "is required";
+  return message.replace(/^Expected /, "must be ").replace(/^must be (string|number|integer|boolean|object|array)$/, "must be a $1");
+}
+
+const MESSAGE_BY_ROLE: Record<string, TSchema> = {
+  system: SystemMessage,
+  developer: SystemMessage,
+  user: UserMessage,
+  assistant: AssistantMessage,
+  tool: ToolMessage,
+};
+
+export function explainRequestProblems(body: unknown): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  if (!body || typeof body !== "object" || Array.isArray(body)) {
+    return [{ field: "body", message: "must be a JSON object" }];
+  }
+  const b = body as Record<string, unknown>;
+  const topKnown = schemaKeys(CompletionRequestSchema);
+  for (const key of Object.keys(b)) if (!topKnown.includes(key)) out.push(unknownField("", key, topKnown));
+  const props = (CompletionRequestSchema as unknown as { properties: Record<string, TSchema> }).properties;
+  const required = ["model", "messages"];
+  for (const key of required) if (b[key] === undefined) out.push({ field: key, message: "is required" });
+
+  for (const key of topKnown) {
+    const value = b[key];
+    if (value === undefined) continue;
+    switch (key) {
+      case "messages":
+        explainMessages(value, out);
+        break;
+      case "tools":
+        explainTools(value, out);
+        break;
+      case "responseFormat":
+        explainResponseFormat(value, out);
+        break;
+      case "toolChoice":
+        if (!Value.Check(ToolChoice, value)) {
+          out.push({ field: "toolChoice", message: 'must be "auto", "none", "required" or { "name": "<tool>" }' });
+        }
+        break;
+      default: {
+        const schema = props[key]!;
+        for (const e of Value.Errors(schema, value)) {
+          out.push({ field: join(key, e.path), message: describe(e.message, e.schema) });
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function explainMessages(value: unknown, out: FieldProblem[]): void {
+  if (!Array.isArray(value)) return void out.push({ field: "messages", message: "must be an array" });
+  if (value.length === 0) return void out.push({ field: "messages", message: "must have at least one message" });
+  value.forEach((m, i) => {
+    const path = `messages[${i}]`;
+    const role = (m as { role?: unknown } | null)?.role;
+    const schema = typeof role === "string" ? MESSAGE_BY_ROLE[role] : undefined;
+    if (!schema) {
+      out.push({ field: `${path}.role`, message: 'must be one of: "system", "developer", "user", "assistant", "tool"' });
+      return;
+    }
+    if (role === "user" && Array.isArray((m as { content?: unknown }).content)) {
+      const parts = (m as { content: unknown[] }).content;
+      if (parts.length === 0) out.push({ field: `${path}.content`, message: "must have at least one part" });
+      parts.forEach((p, j) => {
+        const type = (p as { type?: unknown } | null)?.type;
+        const partPath = `${path}.content[${j}]`;
+        if (type === "text") checkObject(TextPart, p, partPath, out);
+        else if (type === "image") {
+          checkObject(ImagePart, p, partPath, out);
+        } else out.push({ field: `${partPath}.type`, message: 'must be "text" or "image"' });
+      });
+      const rest = { ...(m as object), content: "" };
+      checkObject(UserMessage, rest, path, out);
+      return;
+    }
+    checkObject(schema, m, path, out);
+  });
+  for (const p of out) {
+    if (/\.content\[\d+\]\.url$/.test(p.field) && p.message.startsWith("must match")) p.message = "must be an https: or data: URL";
+  }
+}
+
+function explainTools(value: unknown, out: FieldProblem[]): void {
+  if (!Array.isArray(value)) return void out.push({ field: "tools", message: "must be an array" });
+  value.forEach((t, i) => {
+    const isOpenAIShape = (t as { type?: unknown } | null)?.type === "function" && "function" in (t as object);
+    checkObject(isOpenAIShape ? OpenAIToolDefinition : ToolDefinition, t, `tools[${i}]`, out);
+  });
+  for (const p of out) {
+    if (/^tools\[\d+\](\.function)?\.name$/.test(p.field) && p.message.startsWith("must match")) {
+      p.message = "must be 1-128 characters of letters, digits, _ . -";
+    }
+  }
+}
+
+function explainResponseFormat(value: unknown, out: FieldProblem[]): void {
+  const type = (value as { type?: unknown } | null)?.type;
+  const branch = (ResponseFormat as unknown as { anyOf: TSchema[] }).anyOf.find(
+    (s) => (s as unknown as { properties: { type: { const: string } } }).properties.type.const === type,
+  );
+  if (!branch) {
+    out.push({ field: "responseFormat.type", message: 'must be one of: "text", "json_object", "json_schema"' });
+    return;
+  }
+  checkObject(branch, value, "responseFormat", out);
+}

@@ -1,0 +1,86 @@
+/**
+ * Entry point: the only module that reads the environment. Start-up fails fast with one line
+ * naming the problem; SIGTERM/SIGINT drain and exit 0.
+ */
+import { MappingError } from "./config/mapping";
+import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type MappingSource } from "./config/mapping-source";
+import { parseSettings, SettingsError, type Settings } from "./config/settings";
+import { createLogger, type Logger } from "./observability/logger";
+import { CompletionService } from "./service";
+import { LogUsageSink } from "./usage/log-sink";
+import type { UsageSink } from "./usage/usage-event";
+
+function fail(message: string): never {
+  process.stderr.write(`completion-service: ${message}\n`);
+  process.exit(1);
+}
+
+function mappingSourceFor(settings: Settings, env: Record<string, string | undefined>, logger: Logger): MappingSource {
+  if (settings.mappingPath) return fileMappingSource(settings.mappingPath, env);
+  if (settings.llmCoreUrl) {
+    return llmCoreMappingSource({ baseUrl: settings.llmCoreUrl, apiKey: settings.llmCoreApiKey, env, logger });
+  }
+  return demoMappingSource();
+}
+
+async function createSink(settings: Settings, logger: Logger): Promise<UsageSink> {
+  if (!settings.rabbitmqUrl) {
+    logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
+    return new LogUsageSink();
+  }
+  const { createRabbitSink } = await import("./usage/rabbit-sink-factory");
+  return createRabbitSink(settings, logger);
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  let settings: Settings;
+  try {
+    settings = parseSettings(env);
+  } catch (e) {
+    if (e instanceof SettingsError) fail(e.message);
+    throw e;
+  }
+  const logger = createLogger(settings.logLevel, { service: "completion-service" });
+  const sink = await createSink(settings, logger);
+  const { createGuards } = await import("./auth/create-guards");
+  let guards;
+  try {
+    guards = await createGuards(settings, logger);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const service = new CompletionService({
+    settings,
+    logger,
+    sink,
+    guards,
+    mappingSource: mappingSourceFor(settings, env, logger),
+  });
+  try {
+    await service.loadMapping();
+  } catch (e) {
+    if (e instanceof MappingError) fail(`invalid model mapping: ${e.message}`);
+    throw e;
+  }
+  service.startRefresh(settings.configRefreshIntervalMs);
+  const server = service.listen(settings.port, settings.host);
+  logger.info("listening", { host: settings.host, port: server.port });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("draining", { signal });
+    try {
+      await service.stop();
+    } finally {
+      logger.info("stopped");
+      process.exit(0);
+    }
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();

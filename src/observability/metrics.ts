@@ -1,0 +1,77 @@
+/** The Prometheus metrics of CONTRACT §3, on a registry of their own (one per app instance). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: "completion_requests_total",
+      help: "Completion requests by outcome",
+      labelNames: ["model", "provider", "stream", "status"] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: "completion_request_duration_seconds",
+      help: "Completion request duration, to the last byte",
+      labelNames: ["model", "provider", "stream"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    timeToFirstToken: new Histogram({
+      name: "completion_time_to_first_token_seconds",
+      help: "Time from request to the first streamed chunk",
+      labelNames: ["model", "provider"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    tokens: new Counter({
+      name: "completion_tokens_total",
+      help: "Tokens by kind (input, output, reasoning, cached_input)",
+      labelNames: ["model", "provider", "kind"] as const,
+      registers,
+    }),
+    upstreamErrors: new Counter({
+      name: "completion_upstream_errors_total",
+      help: "Failed upstream attempts by provider type and error code",
+      labelNames: ["provider", "code"] as const,
+      registers,
+    }),
+    activeStreams: new Gauge({
+      name: "completion_active_streams",
+      help: "Streams open to clients",
+      registers,
+    }),
+    usageEvents: new Counter({
+      name: "completion_usage_events_total",
+      help: "Usage events by result (published, failed, spooled)",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    usageEventsPending: new Gauge({
+      name: "completion_usage_events_pending",
+      help: "Usage events waiting to be delivered (memory and spool)",
+      registers,
+    }),
+    gatewayOverhead: new Histogram({
+      name: "completion_gateway_overhead_seconds",
+      help: "Time spent in the service itself per request, excluding the wait for the upstream",
+      labelNames: ["stream"] as const,
+      buckets: OVERHEAD_BUCKETS,
+      registers,
+    }),
+    targetState: new Gauge({
+      name: "completion_target_state",
+      help: "Circuit state per target: 0 closed, 1 half-open, 2 open",
+      labelNames: ["provider", "deployment"] as const,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

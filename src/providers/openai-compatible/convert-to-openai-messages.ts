@@ -1,0 +1,62 @@
+/** Our messages → OpenAI chat messages (the shape every OpenAI-compatible provider takes). */
+import type { Message } from "../../core/request";
+
+export type OpenAIContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string } };
+
+export type OpenAIChatMessage =
+  | { role: "system" | "developer"; content: string }
+  | { role: "user"; content: string | OpenAIContentPart[] }
+  | {
+      role: "assistant";
+      content: string | null;
+      tool_calls?: { id: string; type: "function"; function: { name: string; arguments: string } }[];
+    }
+  | { role: "tool"; tool_call_id: string; content: string };
+
+export interface ConvertOptions {
+  /** Role to send system/developer prompts as; `undefined` keeps the client's. */
+  systemRole?: "system" | "developer";
+  /** Maps a tool-call id from history to one the provider accepts (Mistral wants 9 alphanumerics). */
+  mapToolCallId?: (id: string) => string;
+}
+
+export function convertToOpenAIMessages(messages: Message[], options: ConvertOptions = {}): OpenAIChatMessage[] {
+  const mapId = options.mapToolCallId ?? ((id: string) => id);
+  const out: OpenAIChatMessage[] = new Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    switch (m.role) {
+      case "system":
+      case "developer":
+        out[i] = { role: options.systemRole ?? m.role, content: m.content };
+        break;
+      case "user":
+        out[i] = {
+          role: "user",
+          content:
+            typeof m.content === "string"
+              ? m.content
+              : m.content.map((p) => (p.type === "text" ? p : { type: "image_url", image_url: { url: p.url } })),
+        };
+        break;
+      case "assistant": {
+        const msg: OpenAIChatMessage = { role: "assistant", content: m.content ?? null };
+        if (m.toolCalls?.length) {
+          msg.tool_calls = m.toolCalls.map((c) => ({
+            id: mapId(c.id),
+            type: "function" as const,
+            function: { name: c.name, arguments: c.arguments },
+          }));
+        }
+        out[i] = msg;
+        break;
+      }
+      case "tool":
+        out[i] = { role: "tool", tool_call_id: mapId(m.toolCallId), content: m.content };
+        break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+/** What every provider implements: our request in, our adapter events out. */
+import type { AdapterEvent } from "../core/events";
+import type { CompletionRequest } from "../core/request";
+import type { Logger } from "../observability/logger";
+import type { ProviderConfig, ProviderType } from "../config/mapping";
+
+export interface ProviderCall {
+  /** What the provider is asked for (model id, deployment). */
+  deploymentName: string;
+  /** Aborted when the client goes away or a timeout fires; must reach the SDK call. */
+  signal: AbortSignal;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface ProviderAdapter {
+  readonly type: ProviderType;
+  /**
+   * Calls the provider (streaming upstream when `request.stream`, else one JSON call) and yields
+   * our events. Failures are thrown as `GatewayError`s with the contract's codes (and
+   * `retryable` set for what routing may retry); the iterator may throw at any point.
+   */
+  complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent>;
+}
+
+/** Builds one adapter (and so one SDK client, reused across requests) per configured provider. */
+export type ProviderAdapterFactory = (config: ProviderConfig, providerId: string) => ProviderAdapter;

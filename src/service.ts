@@ -1,0 +1,171 @@
+/**
+ * The service wired together: mapping, catalog, usage sink, metrics, the HTTP app and its
+ * server, refresh and graceful shutdown. Everything here takes its settings as arguments;
+ * only `main.ts` reads the environment.
+ */
+import { Elysia } from "elysia";
+import type { Server } from "bun";
+import { ModelCatalog } from "./catalog/model-catalog";
+import type { CompletionDeps, CompletionExecution } from "./completion/completion-execution";
+import { GatewayError } from "./core/errors";
+import type { Mapping, ProviderType } from "./config/mapping";
+import type { MappingSource } from "./config/mapping-source";
+import type { Settings } from "./config/settings";
+import { completionsRoute } from "./http/completions-route";
+import { healthRoutes, type HealthReport } from "./http/health-route";
+import { errorResponse, requestContext } from "./http/request-context";
+import type { Logger } from "./observability/logger";
+import { createMetrics, type Metrics } from "./observability/metrics";
+import type { ProviderAdapterFactory } from "./providers/provider-adapter";
+import { PROVIDER_FACTORIES } from "./providers/registry";
+import { TargetSelector } from "./routing/target-selector";
+import type { UsageSink } from "./usage/usage-event";
+
+export interface ServiceOptions {
+  settings: Settings;
+  logger: Logger;
+  mappingSource: MappingSource;
+  sink: UsageSink;
+  metrics?: Metrics;
+  factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
+  /** Extra Elysia plugins (auth) applied before the completions route. */
+  guards?: Elysia<any, any, any, any, any, any, any>[];
+}
+
+export class CompletionService {
+  readonly metrics: Metrics;
+  readonly app;
+  private catalog: ModelCatalog | null = null;
+  private server: Server<unknown> | null = null;
+  private draining = false;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly streams = new Set<CompletionExecution>();
+  private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
+  private lastRefreshError: string | null = null;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.metrics = options.metrics ?? createMetrics();
+    this.factories = options.factories ?? PROVIDER_FACTORIES;
+    const deps: CompletionDeps = {
+      catalog: () => this.catalog!,
+      selector: new TargetSelector(),
+      sink: options.sink,
+      metrics: this.metrics,
+      logger: options.logger,
+      includeMessages: options.settings.eventsIncludeMessages,
+    };
+    const limit = options.settings.bodyLimitBytes;
+    let app = new Elysia({ normalize: false, aot: true })
+      .onRequest(({ request }) => {
+        const length = Number(request.headers.get("content-length") ?? 0);
+        if (length > limit) {
+          return errorResponse(
+            new GatewayError("payload_too_large", `request body is ${length} bytes; the limit is ${limit}`),
+            request.headers.get("x-request-id") ?? crypto.randomUUID(),
+          );
+        }
+      })
+      .use(requestContext(options.logger))
+      .use(healthRoutes(() => this.health(), this.metrics.registry));
+    for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
+    this.app = app.use(
+      completionsRoute({
+        deps,
+        streams: this.streams,
+        ready: () => {
+          if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
+          if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
+          return null;
+        },
+      }),
+    );
+  }
+
+  /** Loads the mapping (throws MappingError naming the problem) and builds the catalog. */
+  async loadMapping(): Promise<void> {
+    const mapping = await this.options.mappingSource.load();
+    this.install(mapping);
+    this.options.logger.info("model mapping loaded", {
+      source: this.options.mappingSource.description,
+      models: Object.keys(mapping.models).length,
+      providers: Object.keys(mapping.providers).length,
+    });
+  }
+
+  private install(mapping: Mapping): void {
+    this.catalog = ModelCatalog.build(mapping, this.factories);
+  }
+
+  startRefresh(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.refreshTimer = setInterval(async () => {
+      try {
+        this.install(await this.options.mappingSource.load());
+        this.lastRefreshError = null;
+        this.options.logger.debug("model mapping refreshed");
+      } catch (e) {
+        this.lastRefreshError = (e as Error).message;
+        this.options.logger.error("model mapping refresh rejected; keeping the previous mapping", { error: this.lastRefreshError });
+      }
+    }, intervalMs);
+    this.refreshTimer.unref?.();
+  }
+
+  listen(port: number, hostname: string): Server<unknown> {
+    const app = this.app;
+    this.server = Bun.serve({
+      port,
+      hostname,
+      fetch: (request) => app.handle(request),
+      maxRequestBodySize: this.options.settings.bodyLimitBytes,
+      // Streams may be quiet for long (a model thinking); timeouts are the routing layer's job.
+      idleTimeout: 0,
+    });
+    return this.server;
+  }
+
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  health(): HealthReport {
+    const sink = this.options.sink.health();
+    const serving = this.catalog !== null && !this.draining;
+    return {
+      serving,
+      degraded: sink.state !== "ok" || sink.pending > 0,
+      checks: {
+        mapping: this.catalog
+          ? {
+              status: "ok",
+              source: this.options.mappingSource.description,
+              models: this.catalog.models.length,
+              ...(this.lastRefreshError && { lastRefreshError: this.lastRefreshError }),
+            }
+          : { status: "not_loaded" },
+        usageEvents: sink,
+        draining: this.draining,
+        activeStreams: this.streams.size,
+      },
+    };
+  }
+
+  /**
+   * Graceful stop: refuse new completions, let open streams finish (bounded), flush usage
+   * events, close the server.
+   */
+  async stop(graceMs = this.options.settings.shutdownGraceMs): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    clearInterval(this.refreshTimer);
+    const deadline = Date.now() + graceMs;
+    while (this.streams.size > 0 && Date.now() < deadline) await Bun.sleep(50);
+    if (this.streams.size > 0) {
+      this.options.logger.warn("shutdown grace elapsed; cancelling open streams", { open: this.streams.size });
+      for (const s of this.streams) s.cancel();
+    }
+    await this.options.sink.close(Math.max(1000, deadline - Date.now()));
+    await this.server?.stop(true);
+    this.server = null;
+  }
+}

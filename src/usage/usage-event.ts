@@ -1,0 +1,63 @@
+/** The usage event of CONTRACT §5, published once per completion. */
+import type { FinishReason } from "../core/events";
+
+export interface FailedAttempt {
+  providerId: string;
+  deploymentName: string;
+  error: string;
+}
+
+export interface UsageEvent {
+  eventId: string;
+  requestId: string;
+  model: string;
+  provider: string | null;
+  providerId: string | null;
+  deploymentName: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  reasoningTokens: number;
+  cachedInputTokens: number;
+  usageSource: "provider" | "estimated";
+  stream: boolean;
+  temperature: number | null;
+  topP: number | null;
+  topK: number | null;
+  maxOutputTokens: number | null;
+  responseFormat: unknown | null;
+  toolChoice: unknown | null;
+  toolsCount: number;
+  status: "success" | "error" | "cancelled";
+  finishReason: FinishReason | null;
+  error: { code: string; message: string } | null;
+  durationMs: number;
+  timeToFirstTokenMs: number | null;
+  timestamp: string;
+  messages: unknown[] | null;
+  auth: { subject: string } | null;
+  context: Record<string, unknown> | null;
+  /** Targets tried and failed before the one that answered (routing fallbacks). */
+  attempts: FailedAttempt[];
+}
+
+export type SinkState = "ok" | "degraded";
+
+export interface SinkHealth {
+  sink: "log" | "rabbitmq";
+  state: SinkState;
+  /** Events accepted and not yet confirmed delivered (memory + spool). */
+  pending: number;
+  detail?: string;
+}
+
+/**
+ * Where usage events go. `publish` never blocks or throws on the response path: the sink owns
+ * delivery from the moment it is called.
+ */
+export interface UsageSink {
+  publish(event: UsageEvent): void;
+  health(): SinkHealth;
+  /** Deliver what waits, within the deadline; what cannot be delivered is kept (spool). */
+  close(deadlineMs: number): Promise<void>;
+}
