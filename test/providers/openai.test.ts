@@ -134,7 +134,7 @@ describe("openai: streaming", () => {
   });
 
   test("length and content_filter finish reasons pass through", async () => {
-    for (const reason of ["length", "content_filter"]) {
+    for (const reason of ["length", "content_filter"] as const) {
       fake.answer(() => ({ text: ["cut"], finishReason: reason, usage: { prompt_tokens: 1, completion_tokens: 1 } }));
       const lines = await readNdjson(await svc.post({ model: "gpt-4o", messages: user, stream: true, maxOutputTokens: 1 }));
       expect(lines.at(-1)).toEqual({ type: "finish", finishReason: reason });
@@ -178,7 +178,7 @@ describe("openai: JSON answers", () => {
     fake.answer(() => ({ text: ["Hello! How can I help you?"], usage: { prompt_tokens: 25, completion_tokens: 8 } }));
     const res = await svc.post({ model: "gpt-4o", messages: user, temperature: 0.7, topP: 0.9, stop: "END", seed: 7 });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body: any = await res.json();
     expect(body).toMatchObject({
       outputText: "Hello! How can I help you?",
       output: [],
@@ -194,7 +194,7 @@ describe("openai: JSON answers", () => {
 
   test("tool calls come back in output", async () => {
     fake.answer(() => ({ toolCalls: [{ id: "call_1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }], usage: { prompt_tokens: 5, completion_tokens: 5 } }));
-    const body = await (await svc.post({ model: "gpt-4o", messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })).json();
+    const body: any = await (await svc.post({ model: "gpt-4o", messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })).json();
     expect(body.output).toEqual([{ type: "tool_call", id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }]);
     expect(body.finishReason).toBe("tool_calls");
     expect(body.outputText).toBe("");
@@ -226,7 +226,7 @@ describe("openai: JSON answers", () => {
 
   test("reasoning effort is sent and sampling parameters dropped for reasoning models", async () => {
     fake.answer(() => ({ text: ["4"], usage: { prompt_tokens: 5, completion_tokens: 70, reasoning: 64 } }));
-    const body = await (await svc.post({ model: "gpt-4o", messages: user, reasoningEffort: "high", temperature: 0.2, topP: 0.5 })).json();
+    const body: any = await (await svc.post({ model: "gpt-4o", messages: user, reasoningEffort: "high", temperature: 0.2, topP: 0.5 })).json();
     const sent = fake.requests[0]!.body;
     expect(sent.reasoning_effort).toBe("high");
     expect(sent.temperature).toBeUndefined();
@@ -253,7 +253,7 @@ describe("openai: upstream errors map to the contract", () => {
         const res = await svc.post({ model: "gpt-4o", messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
         expect(res.status).toBe(status);
         expect(res.headers.get("x-request-id")).toBe("req-42");
-        const body = await res.json();
+        const body: any = await res.json();
         expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
         if (status === 502 && name === "bad key") expect(body.message).not.toContain("sk-abc");
@@ -269,7 +269,7 @@ describe("openai: upstream errors map to the contract", () => {
     try {
       const res = await dead.post({ model: "m", messages: user });
       expect(res.status).toBe(502);
-      expect((await res.json()).message).toContain("could not reach openai");
+      expect(((await res.json()) as any).message).toContain("could not reach openai");
     } finally {
       await dead.stop();
     }
