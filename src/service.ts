@@ -71,6 +71,7 @@ export class CompletionService {
     this.app = app.use(
       completionsRoute({
         deps,
+        bodyLimitBytes: limit,
         streams: this.streams,
         ready: () => {
           if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
@@ -117,7 +118,8 @@ export class CompletionService {
       port,
       hostname,
       fetch: (request) => app.handle(request),
-      maxRequestBodySize: this.options.settings.bodyLimitBytes,
+      // Our own check answers 413 in the contract's shape; this is only the hard backstop.
+      maxRequestBodySize: Math.max(this.options.settings.bodyLimitBytes * 2, 64 * 1024 * 1024),
       // Streams may be quiet for long (a model thinking); timeouts are the routing layer's job.
       idleTimeout: 0,
     });

@@ -8,6 +8,8 @@ import type { Logger } from "../observability/logger";
 import { errorResponse } from "./request-context";
 
 export interface CompletionsRouteOptions {
+  /** Largest accepted body in bytes (CONTRACT §2: 413 above it). */
+  bodyLimitBytes: number;
   deps: CompletionDeps;
   /** Whether completions may be served now (mapping loaded, not draining). */
   ready(): GatewayError | null;
@@ -27,6 +29,7 @@ function encodeQueued(queue: ChunkEvent[]): Uint8Array {
 
 export function completionsRoute(options: CompletionsRouteOptions) {
   const { deps, streams } = options;
+  const limit = options.bodyLimitBytes;
   return new Elysia({ name: "completions-route" }).post(
     "/api/v1/completions",
     async (ctx) => {
@@ -88,6 +91,22 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         },
       });
     },
-    { body: CompletionRequestSchema },
+    {
+      body: CompletionRequestSchema,
+      // Our own parser: the size limit holds for chunked bodies too, and bad JSON gets our error.
+      async parse({ request }) {
+        const text = await request.text();
+        if (text.length > limit) {
+          throw new GatewayError("payload_too_large", `request body is over the limit of ${limit} bytes`);
+        }
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw new GatewayError("invalid_request", "request body is not valid JSON", {
+            details: [{ field: "body", message: "must be valid JSON" }],
+          });
+        }
+      },
+    },
   );
 }

@@ -45,9 +45,10 @@ const HINTS: Record<string, string> = {
   image_url: "url",
 };
 
-function unknownField(path: string, key: string, known: string[]): FieldProblem {
+/** `known` null: the schema's keys are not at hand (nested object); trust the hint table. */
+function unknownField(path: string, key: string, known: string[] | null): FieldProblem {
   let hint = HINTS[key];
-  if (!hint || !known.includes(hint)) {
+  if (known && (!hint || !known.includes(hint))) {
     const folded = key.replace(/[_-]/g, "").toLowerCase();
     hint = known.find((k) => k.toLowerCase() === folded) ?? (HINTS[key] && known.includes(HINTS[key]!) ? HINTS[key] : undefined);
   }
@@ -75,7 +76,12 @@ function checkObject(schema: TSchema, value: unknown, path: string, out: FieldPr
   for (const key of Object.keys(value)) if (!known.includes(key)) out.push(unknownField(path, key, known));
   const seen = new Set<string>();
   for (const e of Value.Errors(schema, value)) {
-    if (e.message === "Unexpected property") continue;
+    if (e.message === "Unexpected property") {
+      const segments = e.path.split("/");
+      // Top-level keys were reported above with the schema's own key list.
+      if (segments.length > 2) out.push(unknownField(join(path, segments.slice(0, -1).join("/")), segments.at(-1)!, null));
+      continue;
+    }
     const field = join(path, e.path) || "body";
     // One message per field: TypeBox reports each failed union branch.
     if (seen.has(field)) continue;
@@ -91,7 +97,18 @@ function describe(message: string, schema: TSchema): string {
     return `must be one of: ${[...new Set(options)].join(", ")}`;
   }
   if (message === "Expected required property") return "is required";
-  return message.replace(/^Expected /, "must be ").replace(/^must be (string|number|integer|boolean|object|array)$/, "must be a $1");
+  const rules: [RegExp, string][] = [
+    [/^Expected string length greater or equal to 1$/, "must not be empty"],
+    [/^Expected string length greater or equal to (\d+)$/, "must be at least $1 characters"],
+    [/^Expected (?:number|integer) to be less or equal to (.+)$/, "must be at most $1"],
+    [/^Expected (?:number|integer) to be greater or equal to (.+)$/, "must be at least $1"],
+    [/^Expected (?:number|integer) to be greater than (.+)$/, "must be greater than $1"],
+    [/^Expected array length greater or equal to 1$/, "must not be empty"],
+    [/^Expected (integer|array|object)$/, "must be an $1"],
+    [/^Expected (string|number|boolean)$/, "must be a $1"],
+  ];
+  for (const [pattern, replacement] of rules) if (pattern.test(message)) return message.replace(pattern, replacement);
+  return message.replace(/^Expected /, "must be ");
 }
 
 const MESSAGE_BY_ROLE: Record<string, TSchema> = {
@@ -173,7 +190,7 @@ function explainMessages(value: unknown, out: FieldProblem[]): void {
     checkObject(schema, m, path, out);
   });
   for (const p of out) {
-    if (/\.content\[\d+\]\.url$/.test(p.field) && p.message.startsWith("must match")) p.message = "must be an https: or data: URL";
+    if (/\.content\[\d+\]\.url$/.test(p.field) && p.message.includes("to match")) p.message = "must be an https: or data: URL";
   }
 }
 
@@ -184,7 +201,7 @@ function explainTools(value: unknown, out: FieldProblem[]): void {
     checkObject(isOpenAIShape ? OpenAIToolDefinition : ToolDefinition, t, `tools[${i}]`, out);
   });
   for (const p of out) {
-    if (/^tools\[\d+\](\.function)?\.name$/.test(p.field) && p.message.startsWith("must match")) {
+    if (/^tools\[\d+\](\.function)?\.name$/.test(p.field) && p.message.includes("to match")) {
       p.message = "must be 1-128 characters of letters, digits, _ . -";
     }
   }
