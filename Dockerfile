@@ -1,0 +1,17 @@
+# Build the self-contained executable in a Bun stage; ship only the binary on distroless.
+FROM oven/bun:1.4.5 AS build
+WORKDIR /app
+COPY package.json bun.lock bunfig.toml tsconfig.json ./
+RUN bun install --frozen-lockfile --production
+COPY src ./src
+RUN bun run build
+
+# glibc and libstdc++ are all the compiled Bun executable needs.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /app/dist/completion-service /usr/local/bin/completion-service
+# Usage events wait here while the broker is unreachable: mount a volume to keep them across restarts.
+ENV PORT=4000 \
+    EVENTS_SPOOL_DIR=/home/nonroot/spool
+EXPOSE 4000
+USER nonroot
+ENTRYPOINT ["/usr/local/bin/completion-service"]

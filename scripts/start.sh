@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up and runs the service from source. With nothing configured it serves the bundled demo
+# mapping (model "demo") on port 4000. Every setting of the README's table applies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/ensure-bun.sh
+bun install --frozen-lockfile >&2
+exec bun run src/main.ts

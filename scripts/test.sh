@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite on a fresh machine: Bun, RabbitMQ from Debian's packages
+# (the usage-event tests start private broker nodes of their own), the locked dependencies, the
+# type check, then `bun test`. Extra arguments go to `bun test` (e.g. a path filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/ensure-bun.sh
+
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  echo "installing rabbitmq-server from Debian's packages" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+fi
+
+bun install --frozen-lockfile
+bun run typecheck
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+bun test "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+echo "tests: $passed passed, $failed failed"
+exit "$status"
