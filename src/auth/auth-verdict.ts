@@ -1,0 +1,15 @@
+/** What an auth check decides about one request (CONTRACT §6). */
+
+/** Who made the request, as far as the service can prove it; only JWTs name someone. */
+export interface AuthIdentity {
+  subject: string;
+}
+
+/**
+ * `reason` is for the operator's debug log only: clients always get the same 401, so that a
+ * caller cannot learn which part of a credential failed.
+ */
+export type AuthVerdict = { ok: true; auth: AuthIdentity | null } | { ok: false; reason: string };
+
+export const accept = (auth: AuthIdentity | null): AuthVerdict => ({ ok: true, auth });
+export const reject = (reason: string): AuthVerdict => ({ ok: false, reason });
