@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
-import { startService, type RunningService } from "../support/start-service";
+import { startService, type RunningService } from "../support/guarded-service";
 import { claims, signHs256 } from "../support/tokens";
 
 const PLAIN_KEY = "plain-key-0123456789abcdef";

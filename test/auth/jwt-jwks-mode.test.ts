@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeJwksServer } from "../fakes/jwks-server";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
-import { startService, type RunningService } from "../support/start-service";
+import { startService, type RunningService } from "../support/guarded-service";
 import { claims, nowSeconds, sign, tamper, unsecured } from "../support/tokens";
 
 const ISSUER_ENV = { JWT_ISSUER: "https://issuer.test", JWT_AUDIENCE: "completion-service" };

@@ -1,7 +1,7 @@
 /** AUTH_MODE=jwt with JWT_SECRET (HS256 through @elysiajs/jwt), over real HTTP (CONTRACT §6). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPair } from "jose";
-import { DEMO_REQUEST, startService, type RunningService } from "../support/start-service";
+import { DEMO_REQUEST, startService, type RunningService } from "../support/guarded-service";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
 import { claims, nowSeconds, sign, signHs256, tamper, unsecured, without } from "../support/tokens";
 

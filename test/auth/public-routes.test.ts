@@ -8,7 +8,7 @@ import { parseSettings } from "../../src/config/settings";
 import { createLogger } from "../../src/observability/logger";
 import { FakeJwksServer } from "../fakes/jwks-server";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
-import { startService, type RunningService } from "../support/start-service";
+import { startService, type RunningService } from "../support/guarded-service";
 
 const KEY = "public-routes-key-0123456789";
 const SECRET = "public-routes-secret-with-more-than-32-bytes";

@@ -2,7 +2,7 @@
 import { expect } from "bun:test";
 import { UNAUTHORIZED_MESSAGE } from "../../src/auth/auth-guard";
 import type { UsageEvent } from "../../src/usage/usage-event";
-import type { CompletionCall, RunningService } from "./start-service";
+import type { CompletionCall, RunningService } from "./guarded-service";
 
 /** The one 401 of CONTRACT §6: same body whatever failed, `www-authenticate`, no usage event. */
 export function expectUnauthorized(call: CompletionCall, service: RunningService): void {

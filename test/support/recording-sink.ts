@@ -28,6 +28,17 @@ export class RecordingSink implements UsageSink {
     });
   }
 
+  /** The event of one request, waiting for it to be published. */
+  async eventFor(requestId: string, timeoutMs = 2_000): Promise<UsageEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find((e) => e.requestId === requestId);
+      if (found) return found;
+      if (Date.now() >= deadline) throw new Error(`no usage event for request ${requestId} within ${timeoutMs} ms`);
+      await this.waitFor(this.events.length + 1, deadline - Date.now()).catch(() => {});
+    }
+  }
+
   health(): SinkHealth {
     return { sink: "log", state: "ok", pending: 0 };
   }

@@ -4,7 +4,7 @@ import { demoMappingSource } from "../../src/config/mapping-source";
 import { parseSettings } from "../../src/config/settings";
 import { silentLogger, type Logger } from "../../src/observability/logger";
 import { CompletionService } from "../../src/service";
-import { CapturingSink } from "./capturing-sink";
+import { RecordingSink } from "./recording-sink";
 
 export const DEMO_REQUEST = { model: "demo", messages: [{ role: "user", content: "hi" }] };
 
@@ -16,7 +16,7 @@ export interface CompletionCall {
 
 export interface RunningService {
   baseUrl: string;
-  sink: CapturingSink;
+  sink: RecordingSink;
   service: CompletionService;
   /** POSTs a completion with the given headers (and body, by default the demo request). */
   complete(headers?: Record<string, string>, body?: unknown): Promise<CompletionCall>;
@@ -30,7 +30,7 @@ export async function startService(
   logger: Logger = silentLogger,
 ): Promise<RunningService> {
   const settings = parseSettings(env);
-  const sink = new CapturingSink();
+  const sink = new RecordingSink();
   const service = new CompletionService({
     settings,
     logger,
