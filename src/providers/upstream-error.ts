@@ -12,6 +12,8 @@ export interface UpstreamFailure {
   /** The provider's error code/type, e.g. `context_length_exceeded`, `overloaded_error`. */
   providerCode?: string;
   headers?: Headers | Record<string, string | null | undefined>;
+  /** The body says our key is bad though the status does not (Gemini: 400 `API_KEY_INVALID`). */
+  credentialsRejected?: boolean;
   cause?: unknown;
 }
 
@@ -41,7 +43,7 @@ export function upstreamHttpError(providerType: string, failure: UpstreamFailure
   const { status, cause } = failure;
   const detail = failure.message?.trim() || `HTTP ${status}`;
   const options = { upstreamStatus: status, cause };
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || failure.credentialsRejected) {
     return new GatewayError("upstream_error", `${providerType} rejected the service's credentials (HTTP ${status})`, {
       ...options,
       credentialsRejected: true,
