@@ -2,6 +2,7 @@
 import type { ProviderType } from "../config/mapping";
 import { createMistralAdapter } from "./mistral/mistral-adapter";
 import { createMockAdapter } from "./mock/mock-adapter";
+import { createOllamaAdapter } from "./ollama/ollama-adapter";
 import { createOpenAIAdapter } from "./openai/openai-adapter";
 import type { ProviderAdapterFactory } from "./provider-adapter";
 
@@ -9,4 +10,5 @@ export const PROVIDER_FACTORIES: Partial<Record<ProviderType, ProviderAdapterFac
   mock: createMockAdapter,
   openai: createOpenAIAdapter,
   mistral: createMistralAdapter,
+  ollama: createOllamaAdapter,
 };
