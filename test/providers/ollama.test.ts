@@ -1,5 +1,6 @@
 /** The `ollama` provider (native `/api/chat`, NDJSON) against the byte-faithful fake Ollama. */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
@@ -430,5 +431,29 @@ describe("ollama: upstream errors map to the contract", () => {
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     expect(grammarViolations(lines)).toEqual([]);
     expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("malformed JSON");
+  });
+});
+
+describe("ollama: NDJSON line reader", () => {
+  const streamOf = (...pieces: (string | Uint8Array)[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const p of pieces) controller.enqueue(typeof p === "string" ? new TextEncoder().encode(p) : p);
+        controller.close();
+      },
+    });
+  const collect = async (body: ReadableStream<Uint8Array>) => {
+    const lines: string[] = [];
+    for await (const line of ndjsonLines(body)) lines.push(line);
+    return lines;
+  };
+
+  test("several lines in one read, CRLF, blank lines, and a last line without its newline", async () => {
+    expect(await collect(streamOf('{"a":1}\n{"b":2}\r\n\n{"c":', '3}\n{"d":4}'))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}', '{"d":4}']);
+  });
+
+  test("a character split across reads", async () => {
+    const bytes = new TextEncoder().encode('{"t":"🌧"}\n');
+    expect(await collect(streamOf(bytes.subarray(0, 8), bytes.subarray(8)))).toEqual(['{"t":"🌧"}']);
   });
 });
