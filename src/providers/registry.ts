@@ -1,7 +1,9 @@
 /** Provider type → adapter factory. Adding a provider is one line here plus its folder. */
 import type { ProviderType } from "../config/mapping";
 import { createGoogleAdapter } from "./google/google-adapter";
+import { createMistralAdapter } from "./mistral/mistral-adapter";
 import { createMockAdapter } from "./mock/mock-adapter";
+import { createOllamaAdapter } from "./ollama/ollama-adapter";
 import { createOpenAIAdapter } from "./openai/openai-adapter";
 import type { ProviderAdapterFactory } from "./provider-adapter";
 
@@ -9,4 +11,6 @@ export const PROVIDER_FACTORIES: Partial<Record<ProviderType, ProviderAdapterFac
   mock: createMockAdapter,
   openai: createOpenAIAdapter,
   google: createGoogleAdapter,
+  mistral: createMistralAdapter,
+  ollama: createOllamaAdapter,
 };

@@ -1,0 +1,90 @@
+/**
+ * Mistral's answers, as the SDK hands them over (camelCase, validated), → our adapter events.
+ *
+ * What the SDK does to the wire, and why this is not the OpenAI translator: it defaults a
+ * missing tool-call `index` to 0 and a missing `id` to the string "null". Mistral sends whole
+ * calls without `index`, so two parallel calls would both claim index 0. Calls are numbered here
+ * in arrival order instead: an entry with a name starts the next call, an entry without one
+ * continues the last (should Mistral ever stream arguments in pieces).
+ */
+import type { ChatCompletionResponse, CompletionChunk, ContentChunk, ToolCall, UsageInfo } from "@mistralai/mistralai/models/components";
+import type { AdapterEvent, Usage } from "../../core/events";
+import { mapOpenAIFinishReason } from "../openai-compatible/map-openai-finish-reason";
+
+export function mistralUsage(u: UsageInfo): Partial<Usage> {
+  const usage: Partial<Usage> = { inputTokens: u.promptTokens, outputTokens: u.completionTokens };
+  // Not in the SDK's schema; kept by its catch-all in Mistral's own spelling.
+  const details = (u as { prompt_tokens_details?: { cached_tokens?: unknown } | null }).prompt_tokens_details;
+  if (typeof details?.cached_tokens === "number") usage.cachedInputTokens = details.cached_tokens;
+  return usage;
+}
+
+/** Text and (Magistral) thinking from a `content` that is a string or an array of chunks. */
+function contentEvents(content: string | ContentChunk[] | null | undefined, out: AdapterEvent[]): void {
+  if (typeof content === "string") {
+    if (content) out.push({ type: "text", text: content });
+    return;
+  }
+  if (!content) return;
+  for (const part of content) {
+    if (part.type === "text") {
+      if (part.text) out.push({ type: "text", text: part.text });
+    } else if (part.type === "thinking") {
+      for (const t of part.thinking) if ("text" in t && typeof t.text === "string" && t.text) out.push({ type: "reasoning", text: t.text });
+    }
+  }
+}
+
+function argumentsText(args: ToolCall["function"]["arguments"]): string {
+  return typeof args === "string" ? args : JSON.stringify(args);
+}
+
+function callId(id: string | undefined): string | undefined {
+  return id && id !== "null" ? id : undefined;
+}
+
+/** Per-request state of one stream. */
+export class MistralStreamTranslator {
+  private calls = 0;
+  /** Reused for every chunk: the adapter yields its contents before the next call. */
+  private readonly events: AdapterEvent[] = [];
+
+  translate(chunk: CompletionChunk): AdapterEvent[] {
+    const out = this.events;
+    out.length = 0;
+    const choice = chunk.choices[0];
+    if (choice) {
+      contentEvents(choice.delta.content, out);
+      const calls = choice.delta.toolCalls;
+      if (calls) {
+        for (const c of calls) {
+          const args = argumentsText(c.function.arguments);
+          if (c.function.name) {
+            out.push({ type: "tool_call", index: this.calls++, id: callId(c.id), name: c.function.name, arguments: args });
+          } else if (this.calls > 0 && args) {
+            out.push({ type: "tool_call", index: this.calls - 1, arguments: args });
+          }
+        }
+      }
+    }
+    // Usage rides on the finish chunk; report it before the finish so an `error` finish keeps it.
+    if (chunk.usage) out.push({ type: "usage", usage: mistralUsage(chunk.usage) });
+    const finish = mapOpenAIFinishReason(choice?.finishReason);
+    if (finish) out.push({ type: "finish", reason: finish });
+    return out;
+  }
+}
+
+export function mistralCompletionToEvents(completion: ChatCompletionResponse): AdapterEvent[] {
+  const out: AdapterEvent[] = [];
+  const choice = completion.choices[0];
+  if (choice?.message) {
+    contentEvents(choice.message.content, out);
+    choice.message.toolCalls?.forEach((c, index) => {
+      out.push({ type: "tool_call", index, id: callId(c.id), name: c.function.name, arguments: argumentsText(c.function.arguments) });
+    });
+  }
+  out.push({ type: "usage", usage: mistralUsage(completion.usage) });
+  out.push({ type: "finish", reason: mapOpenAIFinishReason(choice?.finishReason) ?? "stop" });
+  return out;
+}

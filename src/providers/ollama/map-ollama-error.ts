@@ -1,0 +1,37 @@
+/** Ollama's failures → ours (CONTRACT §2), through the one shared HTTP-status mapping. */
+import { GatewayError, isGatewayError } from "../../core/errors";
+import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+
+const PROVIDER = "ollama";
+const MAX_MESSAGE = 1000;
+
+/** A non-2xx answer: Ollama's body is `{"error":"<text>"}`; a proxy's may be anything. */
+export async function ollamaHttpError(response: Response): Promise<GatewayError> {
+  const text = (await response.text().catch(() => "")).trim();
+  let message: string | undefined = text ? text.slice(0, MAX_MESSAGE) : undefined;
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === "string") message = body.error;
+    else if (body.error && typeof body.error === "object" && typeof (body.error as { message?: unknown }).message === "string") {
+      message = (body.error as { message: string }).message;
+    }
+  } catch {
+    // Not JSON: the text itself is the best message there is.
+  }
+  return upstreamHttpError(PROVIDER, { status: response.status, message, headers: response.headers });
+}
+
+/**
+ * A thrown failure. Before the answer (`phase: "connect"`) it is a connection failure; while
+ * reading it is a broken stream. An aborted signal wins: it is our timeout or the client leaving.
+ */
+export function mapOllamaError(error: unknown, signal: AbortSignal, phase: "connect" | "read"): GatewayError {
+  if (isGatewayError(error)) return error;
+  if (signal.aborted) {
+    const reason = signal.reason;
+    return isGatewayError(reason) ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
+  }
+  if (phase === "connect") return upstreamConnectionError(PROVIDER, error);
+  if (error instanceof SyntaxError) return upstreamStreamError(PROVIDER, `malformed JSON: ${error.message}`, error);
+  return upstreamStreamError(PROVIDER, error instanceof Error ? error.message : String(error), error);
+}

@@ -1,0 +1,54 @@
+/**
+ * `ollama`: Ollama's native `POST /api/chat` (NDJSON when streaming), with Bun's `fetch`, which
+ * keeps connections alive and pools them per host. The request's AbortSignal, which also carries
+ * the total timeout, goes to `fetch` and so reaches the socket.
+ */
+import type { ProviderConfig } from "../../config/mapping";
+import type { AdapterEvent } from "../../core/events";
+import type { CompletionRequest } from "../../core/request";
+import { upstreamStreamError } from "../upstream-error";
+import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
+import { ndjsonLines } from "./ndjson-lines";
+import { OllamaLineTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
+import { buildOllamaChatBody } from "./ollama-request-body";
+
+export const OLLAMA_BASE_URL = "http://localhost:11434";
+
+export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
+  const url = `${(config.baseUrl ?? OLLAMA_BASE_URL).replace(/\/+$/, "")}/api/chat`;
+  // Headers, not a plain object: a configured "Authorization" and ours must not both be sent.
+  const headers = new Headers(config.headers);
+  headers.set("content-type", "application/json");
+  if (config.apiKey) headers.set("authorization", `Bearer ${config.apiKey}`);
+
+  return {
+    type: "ollama",
+    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
+      const body = JSON.stringify(buildOllamaChatBody(request, call.deploymentName, call.logger));
+      let response: Response;
+      try {
+        response = await fetch(url, { method: "POST", headers, body, signal: call.signal });
+      } catch (error) {
+        throw mapOllamaError(error, call.signal, "connect");
+      }
+      if (!response.ok) throw await ollamaHttpError(response);
+
+      const translator = new OllamaLineTranslator();
+      try {
+        if (!request.stream) {
+          const events = translator.translate((await response.json()) as OllamaChatLine);
+          for (let i = 0; i < events.length; i++) yield events[i]!;
+        } else if (response.body) {
+          for await (const line of ndjsonLines(response.body)) {
+            const events = translator.translate(JSON.parse(line) as OllamaChatLine);
+            for (let i = 0; i < events.length; i++) yield events[i]!;
+          }
+        }
+      } catch (error) {
+        throw mapOllamaError(error, call.signal, "read");
+      }
+      if (!translator.done) throw upstreamStreamError("ollama", "the answer ended before its final `done` line");
+    },
+  };
+}

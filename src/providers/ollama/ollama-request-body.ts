@@ -1,0 +1,74 @@
+/** Our request → the body of Ollama's native `POST /api/chat`. */
+import type { CompletionRequest, Tool } from "../../core/request";
+import type { Logger } from "../../observability/logger";
+import { convertToOllamaMessages, type OllamaMessage } from "./convert-to-ollama-messages";
+
+export interface OllamaOptions {
+  num_predict?: number;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  stop?: string[];
+  seed?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+}
+
+export interface OllamaChatBody {
+  model: string;
+  messages: OllamaMessage[];
+  /** Always sent: Ollama streams when it is left out. */
+  stream: boolean;
+  tools?: { type: "function"; function: { name: string; description?: string; parameters?: Record<string, unknown> } }[];
+  /** `"json"` for any JSON, or a JSON Schema the answer must follow. */
+  format?: "json" | Record<string, unknown>;
+  options?: OllamaOptions;
+  /** A level for models with levels (gpt-oss); other thinking models read any level as "on". */
+  think?: "low" | "medium" | "high";
+}
+
+export function buildOllamaChatBody(request: CompletionRequest, deploymentName: string, logger: Logger): OllamaChatBody {
+  const body: OllamaChatBody = {
+    model: deploymentName,
+    messages: convertToOllamaMessages(request.messages),
+    stream: request.stream,
+  };
+  const options: OllamaOptions = {};
+  if (request.maxOutputTokens !== undefined) options.num_predict = request.maxOutputTokens;
+  if (request.temperature !== undefined) options.temperature = request.temperature;
+  if (request.topK !== undefined) options.top_k = request.topK;
+  if (request.topP !== undefined) options.top_p = request.topP;
+  if (request.stop?.length) options.stop = request.stop;
+  if (request.seed !== undefined) options.seed = request.seed;
+  if (request.presencePenalty !== undefined) options.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) options.frequency_penalty = request.frequencyPenalty;
+  for (const _ in options) {
+    body.options = options;
+    break;
+  }
+
+  const tools = offeredTools(request, deploymentName, logger);
+  if (tools?.length) body.tools = tools.map((t) => ({ type: "function", function: t }));
+
+  const format = request.responseFormat;
+  if (format?.type === "json_object") body.format = "json";
+  else if (format?.type === "json_schema") body.format = format.schema;
+
+  if (request.reasoningEffort !== undefined) body.think = request.reasoningEffort;
+  return body;
+}
+
+/**
+ * Ollama has no tool choice. `none` is honoured by offering no tools; a named tool by offering
+ * only that one (the model may still answer in text); `required` cannot be enforced.
+ */
+function offeredTools(request: CompletionRequest, deploymentName: string, logger: Logger): Tool[] | undefined {
+  const choice = request.toolChoice;
+  if (choice === undefined || choice === "auto") return request.tools;
+  if (choice === "none") return undefined;
+  if (logger.isEnabled("debug")) {
+    logger.debug("toolChoice cannot be enforced by provider", { provider: "ollama", deploymentName, toolChoice: choice });
+  }
+  if (choice === "required") return request.tools;
+  return request.tools?.filter((t) => t.name === choice.name);
+}
