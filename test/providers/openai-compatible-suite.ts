@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type { ScriptedResponse } from "../fakes/fake-upstream";
-import { startCompatibleFake, type CompatibleFake, type Quirks } from "../fakes/openai-compatible/compatible-fake";
+import { defaultAnswer, startCompatibleFake, type CompatibleFake, type Quirks } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
@@ -62,6 +62,7 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
   });
   beforeEach(() => {
     fake.requests.length = 0;
+    fake.answer(defaultAnswer);
     svc.sink.events.length = 0;
   });
 
@@ -92,7 +93,7 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
       const [event] = await svc.sink.waitFor(1);
       expect(event).toMatchObject({ model, provider: spec.type, providerId: "p", deploymentName: spec.deploymentName, status: "success", finishReason: "stop", stream: true });
       if (spec.reportsUsage) {
-        expect(lines.at(-2)).toEqual({ type: "usage", inputTokens: 25, outputTokens: 8 });
+        expect(lines.at(-2)).toMatchObject({ type: "usage", inputTokens: 25, outputTokens: 8 });
         expect(event).toMatchObject({ inputTokens: 25, outputTokens: 8, totalTokens: 33, usageSource: "provider" });
       } else {
         expect(event!.usageSource).toBe("estimated");

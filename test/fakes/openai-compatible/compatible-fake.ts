@@ -495,8 +495,11 @@ export function isScripted(answer: OpenAIAnswer | ScriptedResponse): answer is S
   return "status" in answer || "body" in answer;
 }
 
+/** What the fake answers until told otherwise. */
+export const defaultAnswer: AnswerFn = () => ({ text: ["Hello", " from", " the fake"], usage: { prompt_tokens: 9, completion_tokens: 4 } });
+
 export async function startCompatibleFake(quirks: Quirks, options: { answer?: AnswerFn; port?: number } = {}): Promise<CompatibleFake> {
-  let answerFn: AnswerFn = options.answer ?? (() => ({ text: ["Hello", " from", " the fake"], usage: { prompt_tokens: 9, completion_tokens: 4 } }));
+  let answerFn: AnswerFn = options.answer ?? defaultAnswer;
   const fake = await startFakeUpstream((req) => {
     const rejected = rejectRequest(quirks, req);
     if (rejected) return rejected;
