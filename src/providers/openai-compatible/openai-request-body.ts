@@ -1,6 +1,6 @@
 /** Our request → an OpenAI chat-completions body, shaped by the provider's dialect. */
 import { GatewayError, type FieldProblem } from "../../core/errors";
-import type { CompletionRequest } from "../../core/request";
+import type { CompletionRequest, Message } from "../../core/request";
 import type { Logger } from "../../observability/logger";
 import { convertToOpenAIMessages, type ConvertOptions, type OpenAIChatMessage } from "./convert-to-openai-messages";
 import type { OpenAIDialect } from "./openai-dialect";
@@ -53,26 +53,32 @@ export function checkDialectSupport(request: CompletionRequest, dialect: OpenAID
       problems.push({ field: "toolChoice", message: `tools are not available with provider ${name}` });
     }
   }
-  request.messages.forEach((m, i) => {
-    if (dialect.tools === false) {
-      if (m.role === "assistant" && m.toolCalls?.length) {
-        problems.push({ field: `messages[${i}].toolCalls`, message: `tool calls are not available with provider ${name}` });
-      } else if (m.role === "tool") {
-        problems.push({ field: `messages[${i}].role`, message: `tool results are not available with provider ${name}` });
-      }
-    }
-    if (dialect.contentParts === false && m.role === "user" && Array.isArray(m.content)) {
-      m.content.forEach((p, j) => {
-        if (p.type === "image") {
-          problems.push({ field: `messages[${i}].content[${j}]`, message: `image input is not supported by provider ${name}` });
-        }
-      });
-    }
-  });
+  // Only dialects lacking tools or content parts need to look at each message.
+  if (dialect.tools === false || dialect.contentParts === false) {
+    for (let i = 0; i < request.messages.length; i++) problems.push(...messageProblems(request.messages[i]!, i, dialect));
+  }
   if (problems.length) {
     const summary = problems.length === 1 ? `${problems[0]!.field}: ${problems[0]!.message}` : `${problems.length} fields are not supported by provider ${name}`;
     throw new GatewayError("invalid_request", summary, { details: problems });
   }
+}
+
+function messageProblems(m: Message, i: number, dialect: OpenAIDialect): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const name = dialect.type;
+  if (dialect.tools === false) {
+    if (m.role === "assistant" && m.toolCalls?.length) {
+      problems.push({ field: `messages[${i}].toolCalls`, message: `tool calls are not available with provider ${name}` });
+    } else if (m.role === "tool") {
+      problems.push({ field: `messages[${i}].role`, message: `tool results are not available with provider ${name}` });
+    }
+  }
+  if (dialect.contentParts === false && m.role === "user" && Array.isArray(m.content)) {
+    m.content.forEach((p, j) => {
+      if (p.type === "image") problems.push({ field: `messages[${i}].content[${j}]`, message: `image input is not supported by provider ${name}` });
+    });
+  }
+  return problems;
 }
 
 /**
