@@ -1,5 +1,5 @@
 /** Our messages → OpenAI chat messages (the shape every OpenAI-compatible provider takes). */
-import type { Message } from "../../core/request";
+import type { ContentPart, Message } from "../../core/request";
 
 export type OpenAIContentPart =
   | { type: "text"; text: string }
@@ -20,6 +20,15 @@ export interface ConvertOptions {
   systemRole?: "system" | "developer";
   /** Maps a tool-call id from history to one the provider accepts (Mistral wants 9 alphanumerics). */
   mapToolCallId?: (id: string) => string;
+  /** Send user content as one string (providers without content parts); images must be refused before. */
+  joinTextParts?: boolean;
+}
+
+/** The text of a content given as parts, one part per line (image parts have none). */
+export function joinTextParts(parts: readonly ContentPart[]): string {
+  const texts: string[] = [];
+  for (const p of parts) if (p.type === "text") texts.push(p.text);
+  return texts.join("\n");
 }
 
 export function convertToOpenAIMessages(messages: Message[], options: ConvertOptions = {}): OpenAIChatMessage[] {
@@ -38,7 +47,9 @@ export function convertToOpenAIMessages(messages: Message[], options: ConvertOpt
           content:
             typeof m.content === "string"
               ? m.content
-              : m.content.map((p) => (p.type === "text" ? p : { type: "image_url", image_url: { url: p.url } })),
+              : options.joinTextParts
+                ? joinTextParts(m.content)
+                : m.content.map((p) => (p.type === "text" ? p : { type: "image_url", image_url: { url: p.url } })),
         };
         break;
       case "assistant": {

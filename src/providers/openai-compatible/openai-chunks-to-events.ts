@@ -1,9 +1,10 @@
 /**
  * OpenAI-family responses → our adapter events. Written for the whole family's quirks
  * (provider reference, openai.md §7): usage in any chunk (keep the last), `choices: []` chunks
- * that carry no usage (Azure filter results), tool calls keyed by `index` or array position,
- * whole calls in one chunk, reasoning in `reasoning_content` / `reasoning`, a finish reason on a
- * chunk that also carries content.
+ * that carry no usage (Azure filter results), tool calls keyed by `index`, else by `id`, else by
+ * array position, whole calls in one chunk, reasoning in `reasoning_content` / `reasoning`, a
+ * finish reason on a chunk that also carries content, legacy `choices[].text` chunks, and an
+ * error sent as a flat `{"object":"error",…}` chunk (older vLLM).
  */
 import type { AdapterEvent, Usage } from "../../core/events";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason";
@@ -33,6 +34,9 @@ interface DeltaLike {
 }
 
 export interface OpenAIChunkLike {
+  /** `"error"` on a flat error chunk, whose text is in `message`. */
+  object?: string;
+  message?: unknown;
   choices?: { index?: number; delta?: DeltaLike | null; finish_reason?: string | null; text?: string | null }[] | null;
   usage?: OpenAIUsageLike | null;
 }
@@ -78,14 +82,24 @@ function contentParts(content: string | null | undefined | unknown[], out: Adapt
   }
 }
 
+/** An error the upstream sent inside a 200 stream as a chunk of its own. */
+export class UpstreamStreamChunkError extends Error {
+  override readonly name = "UpstreamStreamChunkError";
+}
+
 /** Per-request translation state for a stream. */
 export class OpenAIStreamTranslator {
   /** Reused for every chunk: the adapter yields its contents before the next call. */
   private readonly events: AdapterEvent[] = [];
+  /** Calls that came without `index`, by id (created only for such servers). */
+  private indexById: Map<string, number> | null = null;
 
   translate(chunk: OpenAIChunkLike): AdapterEvent[] {
     const out = this.events;
     out.length = 0;
+    if (chunk.object === "error") {
+      throw new UpstreamStreamChunkError(typeof chunk.message === "string" ? chunk.message : JSON.stringify(chunk));
+    }
     const choice = chunk.choices?.[0];
     if (choice) {
       const delta = choice.delta;
@@ -100,7 +114,7 @@ export class OpenAIStreamTranslator {
             const c = calls[i]!;
             out.push({
               type: "tool_call",
-              index: c.index ?? i,
+              index: typeof c.index === "number" ? c.index : this.indexWithoutIndex(c.id, i),
               id: c.id ?? undefined,
               name: c.function?.name ?? undefined,
               arguments: c.function?.arguments ?? undefined,
@@ -115,6 +129,21 @@ export class OpenAIStreamTranslator {
     }
     if (chunk.usage) out.push({ type: "usage", usage: openAIUsage(chunk.usage) });
     return out;
+  }
+
+  /**
+   * A call sent without `index` (whole calls, Mistral-style): a new id is a new call even at the
+   * same array position of a later chunk; a fragment without id belongs to its position.
+   */
+  private indexWithoutIndex(id: string | null | undefined, position: number): number {
+    if (!id) return position;
+    const byId = (this.indexById ??= new Map());
+    let index = byId.get(id);
+    if (index === undefined) {
+      index = Math.max(position, byId.size);
+      byId.set(id, index);
+    }
+    return index;
   }
 }
 

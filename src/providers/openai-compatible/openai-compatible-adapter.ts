@@ -1,6 +1,7 @@
 /**
- * The adapter shared by every provider that speaks OpenAI chat completions through the `openai`
- * SDK. A provider supplies its dialect and its client (base URL, auth); the rest is here.
+ * The adapter shared by every provider that speaks OpenAI chat completions (or the legacy text
+ * completions) through the `openai` SDK. A provider supplies its dialect and its client (base
+ * URL, auth); the rest is here.
  */
 import OpenAI from "openai";
 import type { AdapterEvent } from "../../core/events";
@@ -10,6 +11,7 @@ import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import type { ConvertOptions } from "./convert-to-openai-messages";
 import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
+import { buildOpenAICompletionBody } from "./openai-completion-body";
 import type { OpenAIDialect } from "./openai-dialect";
 import { buildOpenAIChatBody } from "./openai-request-body";
 
@@ -19,30 +21,35 @@ export interface OpenAICompatibleOptions {
   dialect: OpenAIDialect;
   client: OpenAI;
   convert?: ConvertOptions;
+  /** `chat` (default): `/chat/completions`. `completions`: the legacy text API, `/completions`. */
+  api?: "chat" | "completions";
 }
 
-export function createOpenAICompatibleAdapter({ dialect, client, convert }: OpenAICompatibleOptions): ProviderAdapter {
+type Create = (body: unknown, options: { signal: AbortSignal }) => Promise<unknown>;
+
+export function createOpenAICompatibleAdapter({ dialect, client, convert, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
+  const legacy = api === "completions";
+  const create = (legacy ? client.completions.create.bind(client.completions) : client.chat.completions.create.bind(client.chat.completions)) as Create;
   return {
     type: dialect.type,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const body = buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger, convert);
+      const body = legacy
+        ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
+        : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger, convert);
+      // The legacy prompt ends with "Assistant:", so answers start with the space after it.
+      const trim = legacy ? new LeadingWhitespaceTrim() : null;
       try {
         if (!request.stream) {
-          const completion = await client.chat.completions.create(
-            body as unknown as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-            { signal: call.signal },
-          );
-          yield* openAICompletionToEvents(completion as unknown as OpenAICompletionLike);
+          const completion = await create(body, { signal: call.signal });
+          const events = openAICompletionToEvents(completion as OpenAICompletionLike);
+          for (const event of events) yield trim ? trim.apply(event) : event;
           return;
         }
-        const stream = await client.chat.completions.create(
-          body as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
-          { signal: call.signal },
-        );
+        const stream = (await create(body, { signal: call.signal })) as AsyncIterable<OpenAIChunkLike>;
         const translator = new OpenAIStreamTranslator();
         for await (const chunk of stream) {
-          const events = translator.translate(chunk as unknown as OpenAIChunkLike);
-          for (let i = 0; i < events.length; i++) yield events[i]!;
+          const events = translator.translate(chunk);
+          for (let i = 0; i < events.length; i++) yield trim ? trim.apply(events[i]!) : events[i]!;
         }
       } catch (error) {
         throw mapOpenAIError(dialect.type, error);
@@ -51,15 +58,56 @@ export function createOpenAICompatibleAdapter({ dialect, client, convert }: Open
   };
 }
 
-/** SDK client options every OpenAI-SDK provider shares: no SDK retries, our timeout, our headers. */
+/** Drops the whitespace an answer starts with, across as many text events as it spans. */
+class LeadingWhitespaceTrim {
+  private started = false;
+
+  apply(event: AdapterEvent): AdapterEvent {
+    if (this.started || event.type !== "text") return event;
+    const text = event.text.trimStart();
+    if (text) this.started = true;
+    return text === event.text ? event : { type: "text", text };
+  }
+}
+
+/**
+ * SDK client options every OpenAI-SDK provider shares: no SDK retries, our timeout, the
+ * mapping's headers, and nothing taken from the environment (`OPENAI_ORG_ID`,
+ * `OPENAI_PROJECT_ID`, `OPENAI_LOG`), nor SDK logging, which could print headers.
+ */
 export function openAIClientOptions(config: ProviderConfig): {
   maxRetries: 0;
   timeout: number;
+  organization: string | null;
+  project: null;
+  logLevel: "off";
   defaultHeaders?: Record<string, string>;
 } {
   return {
     maxRetries: 0,
     timeout: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    organization: config.organization ?? null,
+    project: null,
+    logLevel: "off",
     ...(config.headers && { defaultHeaders: config.headers }),
   };
+}
+
+/** Stands in for a key the SDK insists on; never sent (its header is removed). */
+const NO_KEY = "no-key";
+
+/**
+ * Bearer auth where the key is optional (vLLM, remote endpoints): with no key configured the SDK
+ * still demands one, so it gets a placeholder and its `Authorization` header is removed — unless
+ * the mapping's `headers` set one themselves. Spread after `openAIClientOptions`.
+ */
+export function optionalBearerKey(config: ProviderConfig): { apiKey: string; defaultHeaders?: Record<string, string | null> } {
+  if (config.apiKey) return { apiKey: config.apiKey };
+  return { apiKey: NO_KEY, defaultHeaders: { Authorization: null, ...config.headers } };
+}
+
+/** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
+export function requireApiKey(config: ProviderConfig): string {
+  if (!config.apiKey) throw new Error("apiKey is empty");
+  return config.apiKey;
 }

@@ -1,8 +1,10 @@
 /**
  * How one OpenAI-compatible provider differs from OpenAI itself. Each difference is written
- * once, here, as data; the request builder and the chunk translator read it.
+ * once, here, as data; the request builders and the chunk translator read it.
  */
 import type { ProviderType } from "../../config/mapping";
+
+export type ResponseFormatType = "text" | "json_object" | "json_schema";
 
 export interface OpenAIDialect {
   type: ProviderType;
@@ -10,16 +12,29 @@ export interface OpenAIDialect {
   maxTokensField: "max_completion_tokens" | "max_tokens";
   /** Whether `top_k` is accepted (dropped with a debug log otherwise). */
   topK: boolean;
-  /** Whether `seed`, `presence_penalty`, `frequency_penalty` are accepted. */
+  /** Whether `seed`, `presence_penalty`, `frequency_penalty` are accepted (dropped with a debug log otherwise). */
   penaltiesAndSeed: boolean;
   /** Send `stream_options: { include_usage: true }` on streams. */
   streamUsageOption: boolean;
   /** Which `responseFormat` types the provider takes; others get a clear 400. */
-  responseFormats: readonly ("text" | "json_object" | "json_schema")[];
+  responseFormats: readonly ResponseFormatType[];
   /** Whether `reasoning_effort` is accepted. */
   reasoningEffort: boolean;
   /** Models that reject sampling parameters (OpenAI's reasoning models). */
   isReasoningModel(deploymentName: string): boolean;
+  /**
+   * OpenAI's reasoning-model rules apply: when `isReasoningModel` matches or `reasoningEffort`
+   * is set, sampling parameters are dropped and the limit goes in `max_completion_tokens`.
+   * Default `false`.
+   */
+  openAIReasoningModels?: boolean;
+  /**
+   * Whether user content may be a list of parts. `false`: content must be a string, so text
+   * parts are joined with a newline and an image part gets a clear 400. Default `true`.
+   */
+  contentParts?: boolean;
+  /** Whether tools (and tool calls in the history) are available. Default `true`. */
+  tools?: boolean;
 }
 
 export const OPENAI_DIALECT: OpenAIDialect = {
@@ -31,4 +46,5 @@ export const OPENAI_DIALECT: OpenAIDialect = {
   responseFormats: ["text", "json_object", "json_schema"],
   reasoningEffort: true,
   isReasoningModel: (name) => /^(o\d|gpt-5)(?!.*-chat)/.test(name),
+  openAIReasoningModels: true,
 };

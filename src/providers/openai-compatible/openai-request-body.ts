@@ -1,13 +1,12 @@
 /** Our request → an OpenAI chat-completions body, shaped by the provider's dialect. */
-import { GatewayError } from "../../core/errors";
-import type { CompletionRequest } from "../../core/request";
+import { GatewayError, type FieldProblem } from "../../core/errors";
+import type { CompletionRequest, Message } from "../../core/request";
 import type { Logger } from "../../observability/logger";
 import { convertToOpenAIMessages, type ConvertOptions, type OpenAIChatMessage } from "./convert-to-openai-messages";
 import type { OpenAIDialect } from "./openai-dialect";
 
-export interface OpenAIChatBody {
-  model: string;
-  messages: OpenAIChatMessage[];
+/** The generation parameters the chat and the legacy completions APIs share. */
+export interface OpenAIGenerationParameters {
   stream: boolean;
   stream_options?: { include_usage: boolean };
   temperature?: number;
@@ -19,6 +18,11 @@ export interface OpenAIChatBody {
   seed?: number;
   presence_penalty?: number;
   frequency_penalty?: number;
+}
+
+export interface OpenAIChatBody extends OpenAIGenerationParameters {
+  model: string;
+  messages: OpenAIChatMessage[];
   tools?: { type: "function"; function: { name: string; description?: string; parameters?: Record<string, unknown> } }[];
   tool_choice?: "auto" | "none" | "required" | { type: "function"; function: { name: string } };
   response_format?:
@@ -28,23 +32,70 @@ export interface OpenAIChatBody {
   reasoning_effort?: "low" | "medium" | "high";
 }
 
-export function buildOpenAIChatBody(
+/**
+ * Refuses, with one 400 naming every field, what the provider cannot do: response formats it
+ * lacks, tools (and tool history) where there are none, images where content must be text.
+ */
+export function checkDialectSupport(request: CompletionRequest, dialect: OpenAIDialect): void {
+  const problems: FieldProblem[] = [];
+  const name = dialect.type;
+  const format = request.responseFormat;
+  if (format && !dialect.responseFormats.includes(format.type)) {
+    problems.push({
+      field: "responseFormat.type",
+      message: `"${format.type}" is not supported by provider ${name} (it supports ${dialect.responseFormats.join(", ")})`,
+    });
+  }
+  if (dialect.tools === false) {
+    if (request.tools?.length) problems.push({ field: "tools", message: `tools are not available with provider ${name}` });
+    const choice = request.toolChoice;
+    if (choice !== undefined && choice !== "none" && choice !== "auto") {
+      problems.push({ field: "toolChoice", message: `tools are not available with provider ${name}` });
+    }
+  }
+  // Only dialects lacking tools or content parts need to look at each message.
+  if (dialect.tools === false || dialect.contentParts === false) {
+    for (let i = 0; i < request.messages.length; i++) problems.push(...messageProblems(request.messages[i]!, i, dialect));
+  }
+  if (problems.length) {
+    const summary = problems.length === 1 ? `${problems[0]!.field}: ${problems[0]!.message}` : `${problems.length} fields are not supported by provider ${name}`;
+    throw new GatewayError("invalid_request", summary, { details: problems });
+  }
+}
+
+function messageProblems(m: Message, i: number, dialect: OpenAIDialect): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const name = dialect.type;
+  if (dialect.tools === false) {
+    if (m.role === "assistant" && m.toolCalls?.length) {
+      problems.push({ field: `messages[${i}].toolCalls`, message: `tool calls are not available with provider ${name}` });
+    } else if (m.role === "tool") {
+      problems.push({ field: `messages[${i}].role`, message: `tool results are not available with provider ${name}` });
+    }
+  }
+  if (dialect.contentParts === false && m.role === "user" && Array.isArray(m.content)) {
+    m.content.forEach((p, j) => {
+      if (p.type === "image") problems.push({ field: `messages[${i}].content[${j}]`, message: `image input is not supported by provider ${name}` });
+    });
+  }
+  return problems;
+}
+
+/**
+ * Sampling, limits and stop sequences, by the dialect's names. Returns the request fields the
+ * provider has no place for (logged at debug by the caller).
+ */
+export function applyGenerationParameters(
   request: CompletionRequest,
   deploymentName: string,
   dialect: OpenAIDialect,
-  logger: Logger,
-  convert: ConvertOptions = {},
-): OpenAIChatBody {
-  const reasoning = dialect.isReasoningModel(deploymentName) || request.reasoningEffort !== undefined;
-  const body: OpenAIChatBody = {
-    model: deploymentName,
-    messages: convertToOpenAIMessages(request.messages, convert),
-    stream: request.stream,
-  };
-  if (request.stream && dialect.streamUsageOption) body.stream_options = { include_usage: true };
-
+  body: OpenAIGenerationParameters,
+): string[] {
   const dropped: string[] = [];
-  if (reasoning && dialect.type === "openai") {
+  const reasoning =
+    dialect.openAIReasoningModels === true && (dialect.isReasoningModel(deploymentName) || request.reasoningEffort !== undefined);
+  if (request.stream && dialect.streamUsageOption) body.stream_options = { include_usage: true };
+  if (reasoning) {
     // OpenAI's reasoning models reject sampling parameters.
     if (request.temperature !== undefined) dropped.push("temperature");
     if (request.topP !== undefined) dropped.push("topP");
@@ -53,9 +104,13 @@ export function buildOpenAIChatBody(
   } else {
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.topP !== undefined) body.top_p = request.topP;
-    if (dialect.penaltiesAndSeed) {
-      if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
-      if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+    if (request.presencePenalty !== undefined) {
+      if (dialect.penaltiesAndSeed) body.presence_penalty = request.presencePenalty;
+      else dropped.push("presencePenalty");
+    }
+    if (request.frequencyPenalty !== undefined) {
+      if (dialect.penaltiesAndSeed) body.frequency_penalty = request.frequencyPenalty;
+      else dropped.push("frequencyPenalty");
     }
   }
   if (request.topK !== undefined) {
@@ -66,13 +121,38 @@ export function buildOpenAIChatBody(
     if (dialect.penaltiesAndSeed) body.seed = request.seed;
     else dropped.push("seed");
   }
-  if (request.maxOutputTokens !== undefined) body[dialect.maxTokensField] = request.maxOutputTokens;
+  if (request.maxOutputTokens !== undefined) {
+    body[reasoning ? "max_completion_tokens" : dialect.maxTokensField] = request.maxOutputTokens;
+  }
   if (request.stop?.length) body.stop = request.stop;
+  return dropped;
+}
+
+export function logDropped(logger: Logger, dialect: OpenAIDialect, deploymentName: string, dropped: string[]): void {
+  if (dropped.length && logger.isEnabled("debug")) {
+    logger.debug("parameters dropped for provider", { provider: dialect.type, deploymentName, dropped });
+  }
+}
+
+export function buildOpenAIChatBody(
+  request: CompletionRequest,
+  deploymentName: string,
+  dialect: OpenAIDialect,
+  logger: Logger,
+  convert: ConvertOptions = {},
+): OpenAIChatBody {
+  checkDialectSupport(request, dialect);
+  const body: OpenAIChatBody = {
+    model: deploymentName,
+    messages: convertToOpenAIMessages(request.messages, dialect.contentParts === false ? { ...convert, joinTextParts: true } : convert),
+    stream: request.stream,
+  };
+  const dropped = applyGenerationParameters(request, deploymentName, dialect, body);
 
   if (request.tools?.length) {
     body.tools = request.tools.map((t) => ({ type: "function", function: t }));
   }
-  if (request.toolChoice !== undefined) {
+  if (request.toolChoice !== undefined && dialect.tools !== false) {
     body.tool_choice =
       typeof request.toolChoice === "string"
         ? request.toolChoice
@@ -80,11 +160,6 @@ export function buildOpenAIChatBody(
   }
   const format = request.responseFormat;
   if (format) {
-    if (!dialect.responseFormats.includes(format.type)) {
-      throw new GatewayError("invalid_request", `responseFormat "${format.type}" is not supported by provider ${dialect.type}`, {
-        details: [{ field: "responseFormat.type", message: `${dialect.type} supports ${dialect.responseFormats.join(", ")}` }],
-      });
-    }
     body.response_format =
       format.type === "json_schema"
         ? {
@@ -97,8 +172,6 @@ export function buildOpenAIChatBody(
     if (dialect.reasoningEffort) body.reasoning_effort = request.reasoningEffort;
     else dropped.push("reasoningEffort");
   }
-  if (dropped.length && logger.isEnabled("debug")) {
-    logger.debug("parameters dropped for provider", { provider: dialect.type, deploymentName, dropped });
-  }
+  logDropped(logger, dialect, deploymentName, dropped);
   return body;
 }
