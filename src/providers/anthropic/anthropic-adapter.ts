@@ -29,8 +29,9 @@ export function createAnthropicClient(config: ProviderConfig): Anthropic {
       "anthropic-version": ANTHROPIC_VERSION,
       ...config.headers,
     },
-    // Settled here rather than by ANTHROPIC_LOG / OpenTelemetry environment variables.
-    logLevel: "warn",
+    // Every failure reaches us as an error and is logged once, structured, by the service; the
+    // SDK's own console lines would bypass that. Settled here rather than by ANTHROPIC_LOG.
+    logLevel: "off",
     openTelemetry: false,
   });
 }

@@ -50,12 +50,24 @@ function billingError(providerType: string, message: string | undefined, cause: 
 export function anthropicStreamError(providerType: string, body: unknown, cause?: unknown): GatewayError {
   const { type, message } = anthropicErrorBody(body);
   const status = type === undefined ? undefined : STATUS_OF_ERROR_TYPE[type];
+  const detail = message ?? "error event";
   if (status === 402) return billingError(providerType, message, cause);
   if (status !== undefined && (status < 500 || status === 504)) {
-    return upstreamHttpError(providerType, { status, message, providerCode: type, cause });
+    const mapped = upstreamHttpError(providerType, { status, message, providerCode: type, cause });
+    if (mapped.code === "upstream_invalid_request") return mapped;
+    // Same class of error as the HTTP status would be, but there was no such status to cite.
+    return new GatewayError(mapped.code, `${providerType} stream failed: ${detail} (${type})`, {
+      retryable: mapped.retryable,
+      credentialsRejected: mapped.credentialsRejected,
+      cause,
+    });
   }
-  const detail = message ?? "error event";
   return upstreamStreamError(providerType, type ? `${detail} (${type})` : detail, cause);
+}
+
+/** Bun's fetch appends advice for developers to network errors; clients need only the cause. */
+function withoutFetchAdvice(message: string): string {
+  return message.replace(/\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\s*$/, "");
 }
 
 export function mapAnthropicError(providerType: string, error: unknown): GatewayError {
@@ -64,7 +76,10 @@ export function mapAnthropicError(providerType: string, error: unknown): Gateway
   if (error instanceof APIConnectionTimeoutError) {
     return new GatewayError("upstream_timeout", `${providerType} timed out`, { retryable: true, cause: error });
   }
-  if (error instanceof APIConnectionError) return upstreamConnectionError(providerType, error.cause ?? error);
+  if (error instanceof APIConnectionError) {
+    const cause = error.cause ?? error;
+    return upstreamConnectionError(providerType, cause instanceof Error ? new Error(withoutFetchAdvice(cause.message)) : cause);
+  }
   if (error instanceof APIError) {
     if (error.status === undefined) return anthropicStreamError(providerType, error.error, error);
     const { type, message } = anthropicErrorBody(error.error);
@@ -79,5 +94,5 @@ export function mapAnthropicError(providerType: string, error: unknown): Gateway
   }
   if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed event: ${error.message}`, error);
   const message = error instanceof Error ? error.message : String(error);
-  return upstreamStreamError(providerType, message, error);
+  return upstreamStreamError(providerType, withoutFetchAdvice(message), error);
 }
