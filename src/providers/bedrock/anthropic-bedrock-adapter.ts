@@ -1,0 +1,132 @@
+/**
+ * `anthropic_bedrock`: Claude on AWS Bedrock through InvokeModel / InvokeModelWithResponseStream
+ * and the official AWS SDK (SigV4 signing, event-stream decoding). Only transport and auth differ
+ * from `anthropic`: the body is the Anthropic Messages body with `anthropic_version` in place of
+ * `model` and `stream`, and each stream frame's `bytes` is one Anthropic event, fed to the same
+ * translator.
+ */
+import {
+  BedrockRuntimeClient,
+  InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+  type ResponseStream,
+} from "@aws-sdk/client-bedrock-runtime";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { ProviderConfig } from "../../config/mapping";
+import { GatewayError } from "../../core/errors";
+import type { AdapterEvent } from "../../core/events";
+import type { CompletionRequest } from "../../core/request";
+import { buildAnthropicMessagesBody } from "../anthropic/anthropic-request-body";
+import {
+  AnthropicStreamTranslator,
+  anthropicMessageToEvents,
+  type AnthropicMessageLike,
+  type AnthropicStreamEventLike,
+} from "../anthropic/anthropic-response-to-events";
+import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { mapBedrockError, type BedrockErrorStage } from "./map-bedrock-error";
+
+export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
+
+export function bedrockEndpoint(region: string): string {
+  return `https://bedrock-runtime.${region}.amazonaws.com`;
+}
+
+export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClient {
+  const region = config.region!;
+  const client = new BedrockRuntimeClient({
+    region,
+    endpoint: config.endpoint ?? bedrockEndpoint(region),
+    credentials: {
+      accessKeyId: config.accessKeyId!,
+      secretAccessKey: config.secretAccessKey!,
+      ...(config.sessionToken && { sessionToken: config.sessionToken }),
+    },
+    maxAttempts: 1,
+    // HTTP/1.1 with pooled keep-alive connections: the client's default HTTP/2 handler is only
+    // needed for bidirectional streams, and the default pool of 50 sockets would queue requests.
+    requestHandler: new NodeHttpHandler({
+      httpAgent: { keepAlive: true, maxSockets: Infinity },
+      httpsAgent: { keepAlive: true, maxSockets: Infinity },
+    }),
+    // Settled here rather than read from AWS_* variables and ~/.aws files.
+    authSchemePreference: ["sigv4"],
+    useFipsEndpoint: false,
+    useDualstackEndpoint: false,
+    defaultsMode: "standard",
+    retryMode: "standard",
+  });
+  const headers = config.headers;
+  if (headers && Object.keys(headers).length) {
+    // Added before signing, so they are signed like the rest.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) Object.assign(request.headers, headers);
+        return next(args);
+      },
+      { step: "build", name: "mappingHeaders" },
+    );
+  }
+  return client;
+}
+
+const EXCEPTION_MEMBERS = [
+  "internalServerException",
+  "modelStreamErrorException",
+  "modelTimeoutException",
+  "serviceUnavailableException",
+  "throttlingException",
+  "validationException",
+] as const;
+
+/** An exception delivered as a union member rather than thrown (the SDK throws them today). */
+function exceptionOf(event: ResponseStream): { name: string; message?: string } | null {
+  for (const member of EXCEPTION_MEMBERS) {
+    const value = (event as unknown as Record<string, { message?: string } | undefined>)[member];
+    if (value) return { name: member, message: value.message };
+  }
+  return null;
+}
+
+export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderAdapter {
+  const type = "anthropic_bedrock";
+  const client = createBedrockClient(config);
+  const decoder = new TextDecoder();
+  return {
+    type,
+    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
+      const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
+      const payload = JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...body });
+      const input = { modelId: call.deploymentName, body: payload, contentType: "application/json", accept: "application/json" };
+      let stage: BedrockErrorStage = "request";
+      try {
+        if (!request.stream) {
+          const response = await client.send(new InvokeModelCommand(input), { abortSignal: call.signal });
+          stage = "stream";
+          const message = JSON.parse(decoder.decode(response.body)) as AnthropicMessageLike;
+          yield* anthropicMessageToEvents(message, jsonToolName);
+          return;
+        }
+        const response = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: call.signal });
+        stage = "stream";
+        if (!response.body) throw new GatewayError("upstream_error", `${type} answered without a stream`, { retryable: true });
+        const translator = new AnthropicStreamTranslator(type, jsonToolName);
+        for await (const event of response.body) {
+          const bytes = event.chunk?.bytes;
+          if (bytes === undefined) {
+            const exception = exceptionOf(event);
+            if (exception) throw Object.assign(new Error(exception.message ?? exception.name), { name: exception.name });
+            continue; // a frame type added later
+          }
+          const decoded = JSON.parse(decoder.decode(bytes)) as AnthropicStreamEventLike;
+          const events = translator.translate(decoded);
+          for (let i = 0; i < events.length; i++) yield events[i]!;
+        }
+        if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
+      } catch (error) {
+        throw mapBedrockError(type, error, stage);
+      }
+    },
+  };
+}
