@@ -90,7 +90,8 @@ export class CompletionExecution {
     const { request, receivedAt } = this.input;
     const route = this.deps.catalog().resolve(request.model);
     const { selector, breakers, retry, sleep } = this.deps.routing;
-    const deadline = receivedAt + requestBudgetMs(route);
+    const budgetMs = requestBudgetMs(route);
+    const deadline = receivedAt + budgetMs;
     const failures: AttemptFailure[] = [];
     const skipped: Target[] = [];
 
@@ -101,13 +102,13 @@ export class CompletionExecution {
         const pass = breakers.tryPass(target);
         if (!pass) {
           if (retries === 0) skipped.push(target);
-          this.input.logger.info("upstream target skipped: circuit open", { providerId: target.providerId, deploymentName: target.deploymentName });
+          this.input.logger.debug("upstream target skipped: circuit open", { providerId: target.providerId, deploymentName: target.deploymentName });
           continue targets;
         }
         const startedAt = performance.now();
         let error: GatewayError;
         try {
-          await this.attempt(target, deadline);
+          await this.attempt(target, { totalMs: budgetMs, remainingMs: deadline - performance.now() });
           pass.succeeded();
           this.logAttemptSuccess(target, retries + 1, startedAt);
           return;
@@ -138,11 +139,11 @@ export class CompletionExecution {
     this.fail(routeFailure(request.model, failures, skipped));
   }
 
-  private async attempt(target: Target, deadline: number): Promise<void> {
+  private async attempt(target: Target, budget: { totalMs: number; remainingMs: number }): Promise<void> {
     const { request } = this.input;
     this.target = target;
     this.queue.length = 0;
-    const timeouts = new AttemptTimeouts(timeoutsFor(target, request.stream), target.providerType, deadline - performance.now(), this.lifetime.signal);
+    const timeouts = new AttemptTimeouts(timeoutsFor(target, request.stream), target.providerType, budget, this.lifetime.signal);
     this.timeouts = timeouts;
     if (request.stream) {
       this.aggregator = null;
