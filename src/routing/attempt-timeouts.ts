@@ -63,24 +63,27 @@ const LABEL: Record<TimeoutKind, string> = {
 export class AttemptTimeouts {
   private readonly controller = new AbortController();
   private fired: { kind: TimeoutKind; ms: number } | null = null;
+  /** `total` is the request's remaining budget rather than the provider's `timeoutMs`. */
+  private readonly totalIsBudget: boolean;
   private readonly timers: Partial<Record<TimeoutKind, ReturnType<typeof setTimeout>>> = {};
   private sawEvent = false;
   private readonly onParentAbort: () => void;
 
   /**
-   * @param budgetMs what is left of the request's budget; caps `total`.
+   * @param budget the request's time budget and what is left of it; caps `total`.
    * @param parent aborts this attempt too (the client went away).
    */
   constructor(
     private readonly settings: TimeoutSettings,
     private readonly upstream: string,
-    budgetMs: number,
+    private readonly budget: { totalMs: number; remainingMs: number },
     private readonly parent: AbortSignal,
   ) {
     this.onParentAbort = () => this.abort(parent.reason);
     if (parent.aborted) this.abort(parent.reason);
     else parent.addEventListener("abort", this.onParentAbort, { once: true });
-    this.arm("total", Math.max(0, Math.min(settings.totalMs, budgetMs)));
+    this.totalIsBudget = budget.remainingMs < settings.totalMs;
+    this.arm("total", Math.max(0, Math.min(settings.totalMs, budget.remainingMs)));
     if (settings.connectMs !== undefined) this.arm("connect", settings.connectMs);
     if (settings.firstByteMs !== undefined) this.arm("first_byte", settings.firstByteMs);
   }
@@ -134,9 +137,11 @@ export class AttemptTimeouts {
   timeoutError(): GatewayError | null {
     if (!this.fired) return null;
     const { kind, ms } = this.fired;
-    return new GatewayError("upstream_timeout", `${this.upstream} ${LABEL[kind]} ${ms} ms (${kind.replace("_", "-")} timeout)`, {
-      retryable: true,
-    });
+    const message =
+      kind === "total" && this.totalIsBudget
+        ? `${this.upstream} did not finish before the request's ${this.budget.totalMs} ms time budget ran out (total timeout)`
+        : `${this.upstream} ${LABEL[kind]} ${ms} ms (${kind.replace("_", "-")} timeout)`;
+    return new GatewayError("upstream_timeout", message, { retryable: true });
   }
 
   get firedKind(): TimeoutKind | null {

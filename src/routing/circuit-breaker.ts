@@ -214,7 +214,9 @@ export class CircuitBreakers {
   private breaker(target: TargetRef): CircuitBreaker {
     let b = this.breakers.get(target.key);
     if (!b) {
-      b = new CircuitBreaker(target, this.options, this.now, this.onChange);
+      // Only the names: a catalog Target would keep a replaced mapping's adapter alive.
+      const ref = { key: target.key, providerId: target.providerId, deploymentName: target.deploymentName };
+      b = new CircuitBreaker(ref, this.options, this.now, this.onChange);
       this.breakers.set(target.key, b);
     }
     return b;
