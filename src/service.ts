@@ -18,7 +18,8 @@ import type { Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
 import { PROVIDER_FACTORIES } from "./providers/registry";
-import { TargetSelector } from "./routing/target-selector";
+import { CIRCUIT_STATE_VALUE, type CircuitState, type TargetRef } from "./routing/circuit-breaker";
+import { createRouting, type Routing, type RoutingOptions } from "./routing/routing";
 import type { UsageSink } from "./usage/usage-event";
 
 export interface ServiceOptions {
@@ -30,11 +31,15 @@ export interface ServiceOptions {
   factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   /** Extra Elysia plugins (auth) applied before the completions route. */
   guards?: Elysia<any, any, any, any, any, any, any>[];
+  /** Retry, circuit and clock settings of the routing layer; production defaults when unset. */
+  routing?: RoutingOptions;
 }
 
 export class CompletionService {
   readonly metrics: Metrics;
   readonly app;
+  /** Owned here, not by the catalog: circuit state survives mapping refreshes. */
+  readonly routing: Routing;
   private catalog: ModelCatalog | null = null;
   private server: Server<unknown> | null = null;
   private draining = false;
@@ -46,9 +51,10 @@ export class CompletionService {
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
     this.factories = options.factories ?? PROVIDER_FACTORIES;
+    this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
     const deps: CompletionDeps = {
       catalog: () => this.catalog!,
-      selector: new TargetSelector(),
+      routing: this.routing,
       sink: options.sink,
       metrics: this.metrics,
       logger: options.logger,
@@ -66,7 +72,7 @@ export class CompletionService {
         }
       })
       .use(requestContext(options.logger))
-      .use(healthRoutes(() => this.health(), this.metrics.registry));
+      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()));
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
     this.app = app.use(
       completionsRoute({
@@ -94,7 +100,26 @@ export class CompletionService {
   }
 
   private install(mapping: Mapping): void {
-    this.catalog = ModelCatalog.build(mapping, this.factories);
+    const catalog = ModelCatalog.build(mapping, this.factories);
+    for (const gone of this.routing.breakers.retain(catalog.allTargets)) {
+      this.metrics.targetState.remove(circuitLabels(gone));
+    }
+    this.catalog = catalog;
+    this.publishCircuitStates();
+  }
+
+  private onCircuitChange(target: TargetRef, state: CircuitState, previous: CircuitState): void {
+    this.metrics.targetState.set(circuitLabels(target), CIRCUIT_STATE_VALUE[state]);
+    const fields = { target: target.key, state, previous };
+    if (state === "open") this.options.logger.warn("circuit opened: target skipped during its cool-down", fields);
+    else this.options.logger.info(state === "closed" ? "circuit closed" : "circuit half-open: probing the target", fields);
+  }
+
+  /** Sets the gauge from the live states (an open circuit turns half-open by time alone). */
+  private publishCircuitStates(): void {
+    for (const { target, state } of this.routing.breakers.all()) {
+      this.metrics.targetState.set(circuitLabels(target), CIRCUIT_STATE_VALUE[state]);
+    }
   }
 
   startRefresh(intervalMs: number): void {
@@ -133,9 +158,11 @@ export class CompletionService {
   health(): HealthReport {
     const sink = this.options.sink.health();
     const serving = this.catalog !== null && !this.draining;
+    const circuits = this.routing.breakers.notClosed();
     return {
       serving,
-      degraded: sink.state !== "ok" || sink.pending > 0,
+      // An open circuit leaves the service serving (other targets, other models): degraded, not down.
+      degraded: sink.state !== "ok" || sink.pending > 0 || circuits.length > 0,
       checks: {
         mapping: this.catalog
           ? {
@@ -146,6 +173,7 @@ export class CompletionService {
             }
           : { status: "not_loaded" },
         usageEvents: sink,
+        targets: { status: circuits.length ? "degraded" : "ok", circuitBreaking: this.routing.breakers.enabled, circuits },
         draining: this.draining,
         activeStreams: this.streams.size,
       },
@@ -170,4 +198,8 @@ export class CompletionService {
     await this.server?.stop(true);
     this.server = null;
   }
+}
+
+function circuitLabels(target: TargetRef): { provider: string; deployment: string } {
+  return { provider: target.providerId, deployment: target.deploymentName };
 }

@@ -1,10 +1,12 @@
 /**
- * One completion from routed request to usage event: tries the model's targets, runs the chosen
- * adapter's events through the normalizer, and accounts for the outcome exactly once.
+ * One completion from routed request to usage event: tries the model's targets as the routing
+ * layer directs (order, circuits, retries, timeouts), runs the answering adapter's events through
+ * the normalizer, and accounts for the outcome exactly once.
  *
  * Streams are pull-based: the HTTP layer asks for more only when the client can take it, and the
  * upstream is read only then. Nothing is sent to the client before the first chunk is ready, so
- * a failure before it may still be routed to another target.
+ * a failure before it may still be retried or routed to another target; after it, a failure is
+ * an `error` line.
  */
 import type { ModelCatalog, Target } from "../catalog/model-catalog";
 import { GatewayError, toGatewayError } from "../core/errors";
@@ -15,13 +17,15 @@ import { StreamNormalizer, type NormalizerResult } from "../core/stream-normaliz
 import { estimateInputTokens } from "../core/token-estimate";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
-import type { TargetSelector } from "../routing/target-selector";
+import { AttemptTimeouts, requestBudgetMs, timeoutsFor } from "../routing/attempt-timeouts";
+import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
+import { routeFailure, type AttemptFailure } from "../routing/route-failure";
+import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event";
-import { DEFAULT_TIMEOUT_MS } from "../providers/openai-compatible/openai-compatible-adapter";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
-  selector: TargetSelector;
+  routing: Routing;
   sink: UsageSink;
   metrics: Metrics;
   logger: Logger;
@@ -54,9 +58,9 @@ export class CompletionExecution {
   private normalizer!: StreamNormalizer;
   private iterator: AsyncIterator<AdapterEvent> | null = null;
   private target: Target | null = null;
-  private controller: AbortController | null = null;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timedOut = false;
+  private timeouts: AttemptTimeouts | null = null;
+  /** Aborted when the client goes away: ends the attempt in flight and any wait between attempts. */
+  private readonly lifetime = new AbortController();
   private cancelled = false;
   private finalized = false;
   private readonly attempts: FailedAttempt[] = [];
@@ -79,61 +83,85 @@ export class CompletionExecution {
 
   /**
    * Streaming: resolves when the first chunk is queued. JSON: resolves with the whole answer.
-   * Throws a GatewayError (accounted already) when no target could answer.
+   * Throws a GatewayError (accounted already) when no target could answer, ClientCancelled when
+   * the client went away first.
    */
   async open(): Promise<void> {
-    const { request } = this.input;
+    const { request, receivedAt } = this.input;
     const route = this.deps.catalog().resolve(request.model);
-    const targets = this.deps.selector.order(route);
-    let lastError: GatewayError | null = null;
-    for (const target of targets) {
-      if (this.cancelled) break;
-      try {
-        await this.attempt(target);
-        return;
-      } catch (e) {
-        const error = this.classify(e);
-        this.disposeAttempt();
-        if (this.cancelled) break;
-        this.recordFailedAttempt(target, error);
-        lastError = error;
-        if (!error.retryable) break;
+    const { selector, breakers, retry, sleep } = this.deps.routing;
+    const budgetMs = requestBudgetMs(route);
+    const deadline = receivedAt + budgetMs;
+    const failures: AttemptFailure[] = [];
+    const skipped: Target[] = [];
+
+    targets: for (const target of selector.order(route)) {
+      const maxRetries = target.config.maxRetries ?? DEFAULT_MAX_RETRIES;
+      for (let retries = 0; ; retries++) {
+        if (this.cancelled || performance.now() >= deadline) break targets;
+        const pass = breakers.tryPass(target);
+        if (!pass) {
+          if (retries === 0) skipped.push(target);
+          this.input.logger.debug("upstream target skipped: circuit open", { providerId: target.providerId, deploymentName: target.deploymentName });
+          continue targets;
+        }
+        const startedAt = performance.now();
+        let error: GatewayError;
+        try {
+          await this.attempt(target, { totalMs: budgetMs, remainingMs: deadline - performance.now() });
+          pass.succeeded();
+          this.logAttemptSuccess(target, retries + 1, startedAt);
+          return;
+        } catch (e) {
+          error = this.endAttempt(e);
+        }
+        if (this.cancelled) {
+          pass.abandon();
+          break targets;
+        }
+        pass.failed(error);
+        failures.push({ target, error });
+        const decision = retry.decide(error, retries, maxRetries, deadline - performance.now());
+        this.recordFailedAttempt(target, error, retries + 1, startedAt, decision);
+        if (!error.retryable) this.fail(error);
+        if (!decision.retry) continue targets;
+        try {
+          await sleep(decision.delayMs, this.lifetime.signal);
+        } catch {
+          break targets; // the client went away while we waited
+        }
       }
     }
     if (this.cancelled) {
       this.finalize("cancelled", null, null);
       throw new ClientCancelled();
     }
-    const error = lastError ?? new GatewayError("unavailable", `no target could serve model "${request.model}"`);
-    this.finalize("error", error, null);
-    throw error;
+    this.fail(routeFailure(request.model, failures, skipped));
   }
 
-  private async attempt(target: Target): Promise<void> {
+  private async attempt(target: Target, budget: { totalMs: number; remainingMs: number }): Promise<void> {
+    const { request } = this.input;
     this.target = target;
-    this.timedOut = false;
-    const controller = new AbortController();
-    this.controller = controller;
-    const totalMs = target.config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      controller.abort(new GatewayError("upstream_timeout", `${target.providerType} did not finish within ${totalMs} ms`));
-    }, totalMs);
-    if (this.input.request.stream) {
-      this.normalizer = new StreamNormalizer(this.queue.push.bind(this.queue), () => estimateInputTokens(this.input.request));
+    this.queue.length = 0;
+    const timeouts = new AttemptTimeouts(timeoutsFor(target, request.stream), target.providerType, budget, this.lifetime.signal);
+    this.timeouts = timeouts;
+    if (request.stream) {
+      this.aggregator = null;
+      this.normalizer = new StreamNormalizer(this.queue.push.bind(this.queue), () => estimateInputTokens(request));
     } else {
       this.aggregator = new ResponseAggregator();
-      this.normalizer = new StreamNormalizer(this.aggregator.accept, () => estimateInputTokens(this.input.request));
+      this.normalizer = new StreamNormalizer(this.aggregator.accept, () => estimateInputTokens(request));
     }
     this.iterator = target.adapter
-      .complete(this.input.request, {
+      .complete(request, {
         deploymentName: target.deploymentName,
-        signal: controller.signal,
+        signal: timeouts.signal,
         requestId: this.input.requestId,
         logger: this.input.logger,
+        onResponseHeaders: timeouts.responseHeaders,
       })
       [Symbol.asyncIterator]();
-    if (this.input.request.stream) {
+    if (request.stream) {
       while (this.queue.length === 0) {
         if (!(await this.step())) break;
       }
@@ -144,8 +172,11 @@ export class CompletionExecution {
 
   /** Reads one adapter event into the normalizer; false at the end (usage and finish queued). */
   private async step(): Promise<boolean> {
+    const timeouts = this.timeouts!;
     const t0 = performance.now();
-    const next = await this.iterator!.next();
+    timeouts.awaitingEvent();
+    const next = await timeouts.bounded(this.iterator!.next());
+    timeouts.eventArrived();
     this.upstreamWaitMs += performance.now() - t0;
     if (next.done) {
       const result = this.normalizer.end();
@@ -168,9 +199,18 @@ export class CompletionExecution {
     } catch (e) {
       if (this.cancelled || this.finalized) return;
       const error = this.classify(e);
+      const target = this.target!;
+      this.deps.routing.breakers.noteLateFailure(target, error);
       this.recordUpstreamError(error);
+      this.input.logger.warn("upstream stream failed after the first chunk", {
+        providerId: target.providerId,
+        deploymentName: target.deploymentName,
+        code: error.code,
+        message: error.message,
+      });
       const result = this.normalizer.fail(error.code, error.message);
       this.finalize("error", error, result);
+      this.releaseUpstream();
     }
   }
 
@@ -179,48 +219,71 @@ export class CompletionExecution {
     return this.aggregator!.response(id, this.input.request.model);
   }
 
-  /** The client went away: stop the upstream at once and account for what was produced. */
+  /** The client went away: stop the upstream (or the wait between attempts) at once and account for what was produced. */
   cancel(): void {
     if (this.finalized || this.cancelled) return;
     this.cancelled = true;
-    this.controller?.abort(new ClientCancelled());
-    const iterator = this.iterator;
-    if (iterator && this.target) {
-      this.finalize("cancelled", null, this.normalizer.cancel());
-    }
+    this.lifetime.abort(new ClientCancelled());
+    if (this.iterator && this.target) this.finalize("cancelled", null, this.normalizer.cancel());
     // Release the generator (and its socket) once any pending read has settled.
-    iterator?.return?.().catch(() => {});
+    this.iterator?.return?.().catch(() => {});
   }
 
   private classify(e: unknown): GatewayError {
-    if (this.timedOut) {
-      const reason = this.controller?.signal.reason;
-      return reason instanceof GatewayError ? new GatewayError(reason.code, reason.message, { retryable: true }) : toGatewayError(e);
-    }
-    return toGatewayError(e);
+    return this.timeouts?.timeoutError() ?? toGatewayError(e);
   }
 
-  private recordFailedAttempt(target: Target, error: GatewayError): void {
+  /** A failed attempt: its error, with its timers stopped and its upstream request ended. */
+  private endAttempt(e: unknown): GatewayError {
+    const error = this.classify(e);
+    this.releaseUpstream();
+    this.iterator = null;
+    this.timeouts = null;
+    return error;
+  }
+
+  private releaseUpstream(): void {
+    const timeouts = this.timeouts;
+    timeouts?.dispose();
+    if (timeouts && !timeouts.signal.aborted) timeouts.abort(new Error("attempt abandoned"));
+    this.iterator?.return?.().catch(() => {});
+  }
+
+  private fail(error: GatewayError): never {
+    this.finalize("error", error, null);
+    throw error;
+  }
+
+  private logAttemptSuccess(target: Target, attempt: number, startedAt: number): void {
+    // A first attempt that answers is reported by "completion finished"; a recovery is worth a line.
+    const level = this.attempts.length > 0 ? "info" : "debug";
+    this.input.logger[level]("upstream attempt answered", {
+      providerId: target.providerId,
+      deploymentName: target.deploymentName,
+      attempt,
+      failedBefore: this.attempts.length,
+      durationMs: Math.round(performance.now() - startedAt),
+    });
+  }
+
+  private recordFailedAttempt(target: Target, error: GatewayError, attempt: number, startedAt: number, decision: RetryDecision): void {
     this.attempts.push({ providerId: target.providerId, deploymentName: target.deploymentName, error: `${error.code}: ${error.message}` });
     this.recordUpstreamError(error);
     this.input.logger.warn("upstream attempt failed", {
       providerId: target.providerId,
       deploymentName: target.deploymentName,
+      attempt,
+      durationMs: Math.round(performance.now() - startedAt),
       code: error.code,
       upstreamStatus: error.upstreamStatus,
       message: error.message,
       retryable: error.retryable,
+      next: !error.retryable ? "fail" : decision.retry ? `retry in ${decision.delayMs} ms` : `move on (${decision.reason})`,
     });
   }
 
   private recordUpstreamError(error: GatewayError): void {
     this.deps.metrics.upstreamErrors.inc({ provider: this.target?.providerType ?? "none", code: error.code });
-  }
-
-  private disposeAttempt(): void {
-    clearTimeout(this.timer);
-    this.controller = null;
-    this.iterator = null;
   }
 
   private succeed(result: NormalizerResult): void {
@@ -230,7 +293,7 @@ export class CompletionExecution {
   private finalize(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null): void {
     if (this.finalized) return;
     this.finalized = true;
-    clearTimeout(this.timer);
+    this.timeouts?.dispose();
     this.input.clientSignal?.removeEventListener("abort", this.onClientAbort);
     const { request, requestId, receivedAt } = this.input;
     const now = performance.now();
@@ -291,6 +354,7 @@ export class CompletionExecution {
       status: outcome,
       finishReason: event.finishReason,
       errorCode: error?.code,
+      failedAttempts: this.attempts.length,
       durationMs: event.durationMs,
       inputTokens: event.inputTokens,
       outputTokens: event.outputTokens,

@@ -9,7 +9,8 @@ export interface HealthReport {
   checks: Record<string, unknown>;
 }
 
-export function healthRoutes(report: () => HealthReport, registry: Registry) {
+/** `beforeScrape` refreshes gauges that are computed from live state (circuit states). */
+export function healthRoutes(report: () => HealthReport, registry: Registry, beforeScrape: () => void = () => {}) {
   return new Elysia({ name: "health-routes" })
     .get("/api/v1/health", ({ set }) => {
       const r = report();
@@ -18,6 +19,7 @@ export function healthRoutes(report: () => HealthReport, registry: Registry) {
     })
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = registry.contentType;
+      beforeScrape();
       return registry.metrics();
     });
 }

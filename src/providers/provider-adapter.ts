@@ -11,10 +11,21 @@ export interface ProviderCall {
   signal: AbortSignal;
   requestId: string;
   logger: Logger;
+  /**
+   * Call when the provider's response headers arrived (streaming requests): it ends the connect
+   * timeout, so routing can tell a dead connection from a slow first token. Optional to call;
+   * see `reportsResponseHeaders`.
+   */
+  onResponseHeaders?: () => void;
 }
 
 export interface ProviderAdapter {
   readonly type: ProviderType;
+  /**
+   * True when `complete` calls `call.onResponseHeaders` on streaming requests. Only then does the
+   * default connect timeout apply; without it the first upstream event is the first sign of life.
+   */
+  readonly reportsResponseHeaders?: boolean;
   /**
    * Calls the provider (streaming upstream when `request.stream`, else one JSON call) and yields
    * our events. Failures are thrown as `GatewayError`s with the contract's codes (and

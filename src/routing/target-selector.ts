@@ -1,4 +1,8 @@
-/** The order in which a model's targets are tried (CONTRACT §4 `strategy`). */
+/**
+ * The order in which a model's targets are tried (CONTRACT §4 `strategy`). Targets whose circuit
+ * is open are skipped when their turn comes (`CircuitBreakers.tryPass`), not here, so a half-open
+ * probe is claimed only by the request that actually calls the target.
+ */
 import type { ModelRoute, Target } from "../catalog/model-catalog";
 
 export class TargetSelector {

@@ -236,17 +236,19 @@ describe("openai: JSON answers", () => {
 });
 
 describe("openai: upstream errors map to the contract", () => {
-  const cases: [string, () => ReturnType<typeof openAIError>, number, string][] = [
-    ["context too long", () => openAIError(400, "This model's maximum context length is 128000 tokens.", "invalid_request_error", "context_length_exceeded"), 400, "upstream_invalid_request"],
-    ["bad key", () => openAIError(401, "Incorrect API key provided: sk-abc***.", "invalid_request_error", "invalid_api_key"), 502, "upstream_error"],
-    ["forbidden", () => openAIError(403, "Country not supported", "invalid_request_error", "unsupported_country_region_territory"), 502, "upstream_error"],
-    ["unknown deployment", () => openAIError(404, "The model `x` does not exist", "invalid_request_error", "model_not_found"), 502, "upstream_error"],
-    ["rate limited", () => openAIError(429, "Rate limit reached", "requests", "rate_limit_exceeded", { "retry-after": "7" }), 429, "rate_limited"],
-    ["server error", () => openAIError(500, "The server had an error", "server_error"), 502, "upstream_error"],
-    ["overloaded", () => openAIError(503, "Overloaded", "server_error"), 502, "upstream_error"],
-    ["gateway timeout", () => openAIError(504, "Timeout", "server_error"), 504, "upstream_timeout"],
+  // The last column: upstream requests per client request — retryable failures are retried
+  // maxRetries (2) times; a Retry-After longer than the test harness waits (1 s) is not waited out.
+  const cases: [string, () => ReturnType<typeof openAIError>, number, string, number][] = [
+    ["context too long", () => openAIError(400, "This model's maximum context length is 128000 tokens.", "invalid_request_error", "context_length_exceeded"), 400, "upstream_invalid_request", 1],
+    ["bad key", () => openAIError(401, "Incorrect API key provided: sk-abc***.", "invalid_request_error", "invalid_api_key"), 502, "upstream_error", 1],
+    ["forbidden", () => openAIError(403, "Country not supported", "invalid_request_error", "unsupported_country_region_territory"), 502, "upstream_error", 1],
+    ["unknown deployment", () => openAIError(404, "The model `x` does not exist", "invalid_request_error", "model_not_found"), 502, "upstream_error", 1],
+    ["rate limited", () => openAIError(429, "Rate limit reached", "requests", "rate_limit_exceeded", { "retry-after": "7" }), 429, "rate_limited", 1],
+    ["server error", () => openAIError(500, "The server had an error", "server_error"), 502, "upstream_error", 3],
+    ["overloaded", () => openAIError(503, "Overloaded", "server_error"), 502, "upstream_error", 3],
+    ["gateway timeout", () => openAIError(504, "Timeout", "server_error"), 504, "upstream_timeout", 3],
   ];
-  for (const [name, answer, status, code] of cases) {
+  for (const [name, answer, status, code, upstreamRequests] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
       for (const stream of [false, true]) {
@@ -259,8 +261,10 @@ describe("openai: upstream errors map to the contract", () => {
         if (status === 502 && name === "bad key") expect(body.message).not.toContain("sk-abc");
         if (code === "upstream_invalid_request") expect(body.message).toContain("maximum context length");
       }
+      expect(fake.requests.length).toBe(2 * upstreamRequests);
       const events = await svc.sink.waitFor(2);
       expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
+      expect(events.every((e) => e.attempts.length === upstreamRequests)).toBe(true);
     });
   }
 

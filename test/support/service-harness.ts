@@ -6,6 +6,9 @@ import { parseMapping } from "../../src/config/mapping";
 import type { MappingSource } from "../../src/config/mapping-source";
 import { parseSettings } from "../../src/config/settings";
 import { createLogger, silentLogger, type Logger } from "../../src/observability/logger";
+import type { ProviderType } from "../../src/config/mapping";
+import type { ProviderAdapterFactory } from "../../src/providers/provider-adapter";
+import type { RoutingOptions } from "../../src/routing/routing";
 import { CompletionService } from "../../src/service";
 import type { UsageSink } from "../../src/usage/usage-event";
 import { RecordingSink } from "./recording-sink";
@@ -23,7 +26,20 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   sink?: UsageSink;
   logger?: Logger;
+  /** Routing settings; `FAST_ROUTING` when unset. */
+  routing?: RoutingOptions;
+  /** Adapter factories in place of the production registry. */
+  factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
 }
+
+/**
+ * For provider tests: retries wait a millisecond, not a quarter second, and circuit breaking is
+ * off so a suite that fails one target again and again is never refused. Routing tests set their own.
+ */
+export const FAST_ROUTING: RoutingOptions = {
+  retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 },
+  circuit: false,
+};
 
 export function staticMappingSource(mapping: unknown, env: Record<string, string | undefined> = {}): MappingSource {
   return { description: "test mapping", load: async () => parseMapping(mapping, env) };
@@ -39,6 +55,8 @@ export async function startService(options: HarnessOptions): Promise<Harness> {
     logger,
     mappingSource: staticMappingSource(options.mapping, env),
     sink: options.sink ?? sink,
+    routing: options.routing ?? FAST_ROUTING,
+    ...(options.factories && { factories: options.factories }),
   });
   await service.loadMapping();
   service.listen(0, "127.0.0.1");
