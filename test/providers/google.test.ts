@@ -18,8 +18,10 @@ beforeAll(async () => {
   svc = await startService({
     mapping: {
       providers: {
-        p: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url, headers: { "x-team": "gateway" }, timeoutMs: 30_000 },
-        g3: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url },
+        // Routing's retries are off here (maxRetries 0) so each upstream request counted is the
+        // SDK's own: it must make exactly one per attempt. Retries are tested in test/routing.
+        p: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url, headers: { "x-team": "gateway" }, timeoutMs: 30_000, maxRetries: 0 },
+        g3: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url, maxRetries: 0 },
       },
       models: {
         gemini: { strategy: "fallback", targets: [{ provider: "p", deploymentName: DEPLOYMENT }] },

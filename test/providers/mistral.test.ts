@@ -13,7 +13,9 @@ const user = [{ role: "user", content: "What is the weather in Paris?" }];
 beforeAll(async () => {
   fake = await startMistralFake({ apiKey: "mk-test" });
   svc = await startService({
-    mapping: singleTargetMapping({ type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url }, "mistral-small-latest", MODEL),
+    // Routing's retries are off here (maxRetries 0) so each upstream request counted is the SDK's
+    // own: it must make exactly one per attempt. Retries are tested in test/routing.
+    mapping: singleTargetMapping({ type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url, maxRetries: 0 }, "mistral-small-latest", MODEL),
     env: { MISTRAL_KEY: "mk-test" },
   });
 });
