@@ -200,6 +200,7 @@ export class CompletionService {
   }
 }
 
-function circuitLabels(target: TargetRef): { provider: string; deployment: string } {
-  return { provider: target.providerId, deployment: target.deploymentName };
+/** `provider` is the provider type, as on every metric (CONTRACT §3); `provider_id` tells apart two providers of one type. */
+function circuitLabels(target: TargetRef): { provider: string; provider_id: string; deployment: string } {
+  return { provider: target.providerType, provider_id: target.providerId, deployment: target.deploymentName };
 }

@@ -68,7 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     targetState: new Gauge({
       name: "completion_target_state",
       help: "Circuit state per target: 0 closed, 1 half-open, 2 open",
-      labelNames: ["provider", "deployment"] as const,
+      labelNames: ["provider", "provider_id", "deployment"] as const,
       registers,
     }),
   };

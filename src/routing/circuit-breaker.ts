@@ -27,6 +27,7 @@ export const CIRCUIT_STATE_VALUE: Record<CircuitState, number> = { closed: 0, ha
 export interface TargetRef {
   key: string;
   providerId: string;
+  providerType: string;
   deploymentName: string;
 }
 
@@ -215,7 +216,7 @@ export class CircuitBreakers {
     let b = this.breakers.get(target.key);
     if (!b) {
       // Only the names: a catalog Target would keep a replaced mapping's adapter alive.
-      const ref = { key: target.key, providerId: target.providerId, deploymentName: target.deploymentName };
+      const ref = { key: target.key, providerId: target.providerId, providerType: target.providerType, deploymentName: target.deploymentName };
       b = new CircuitBreaker(ref, this.options, this.now, this.onChange);
       this.breakers.set(target.key, b);
     }

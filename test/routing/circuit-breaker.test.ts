@@ -3,8 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/core/errors";
 import { CircuitBreakers, type CircuitState } from "../../src/routing/circuit-breaker";
 
-const a = { key: "a/x", providerId: "a", deploymentName: "x" };
-const b = { key: "b/y", providerId: "b", deploymentName: "y" };
+const a = { key: "a/x", providerId: "a", providerType: "openai", deploymentName: "x" };
+const b = { key: "b/y", providerId: "b", providerType: "openai", deploymentName: "y" };
 const retryable = new GatewayError("upstream_error", "HTTP 503", { retryable: true });
 const refused = new GatewayError("upstream_invalid_request", "too long");
 const badKey = new GatewayError("upstream_error", "credentials", { credentialsRejected: true });

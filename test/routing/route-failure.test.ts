@@ -3,8 +3,8 @@ import { describe, expect, test } from "bun:test";
 import { GatewayError } from "../../src/core/errors";
 import { routeFailure } from "../../src/routing/route-failure";
 
-const a = { key: "a/x", providerId: "a", deploymentName: "x" };
-const b = { key: "b/y", providerId: "b", deploymentName: "y" };
+const a = { key: "a/x", providerId: "a", providerType: "openai", deploymentName: "x" };
+const b = { key: "b/y", providerId: "b", providerType: "openai", deploymentName: "y" };
 const limited = (s?: number) => new GatewayError("rate_limited", "rate limit", { retryable: true, retryAfter: s });
 const timeout = new GatewayError("upstream_timeout", "timed out", { retryable: true });
 const failed = new GatewayError("upstream_error", "HTTP 500", { retryable: true });

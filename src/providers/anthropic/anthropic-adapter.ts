@@ -41,6 +41,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
   const client = createAnthropicClient(config);
   return {
     type,
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
       const params = { model: call.deploymentName, ...body, stream: request.stream };
@@ -53,6 +54,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
           return;
         }
         const stream = await client.post<Stream<AnthropicStreamEventLike>>(MESSAGES_PATH, { body: params, stream: true, signal: call.signal });
+        call.onResponseHeaders?.();
         const translator = new AnthropicStreamTranslator(type, jsonToolName);
         for await (const event of stream) {
           const events = translator.translate(event);

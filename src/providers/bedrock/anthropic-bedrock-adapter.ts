@@ -95,6 +95,7 @@ export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderA
   const decoder = new TextDecoder();
   return {
     type,
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
       const payload = JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...body });
@@ -109,6 +110,7 @@ export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderA
           return;
         }
         const response = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: call.signal });
+        call.onResponseHeaders?.();
         stage = "stream";
         if (!response.body) throw new GatewayError("upstream_error", `${type} answered without a stream`, { retryable: true });
         const translator = new AnthropicStreamTranslator(type, jsonToolName);

@@ -45,6 +45,7 @@ export function createGoogleAdapter(config: ProviderConfig): ProviderAdapter {
   const client = createGoogleClient(config);
   return {
     type: "google",
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const params = buildGoogleRequest(request, call.deploymentName, call.signal);
       const translator = new GoogleResponseTranslator();
@@ -58,6 +59,7 @@ export function createGoogleAdapter(config: ProviderConfig): ProviderAdapter {
           return;
         }
         const stream = await client.models.generateContentStream(params);
+        call.onResponseHeaders?.();
         state.reading = true;
         for await (const chunk of stream) {
           const events = translator.translate(chunk);

@@ -28,6 +28,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
 
   return {
     type: "mistral",
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = buildMistralRequest(request, call.deploymentName, call.logger);
       const options = { signal: call.signal, retries: { strategy: "none" as const }, ...(headers && { headers }) };
@@ -39,6 +40,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
           return;
         }
         const stream = await client.chat.stream({ ...body, stream: true }, options);
+        call.onResponseHeaders?.();
         const translator = new MistralStreamTranslator();
         for await (const event of stream) {
           const events = translator.translate(event.data);

@@ -24,6 +24,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
 
   return {
     type: "ollama",
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = JSON.stringify(buildOllamaChatBody(request, call.deploymentName, call.logger));
       let response: Response;
@@ -33,6 +34,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
         throw mapOllamaError(error, call.signal, "connect");
       }
       if (!response.ok) throw await ollamaHttpError(response);
+      call.onResponseHeaders?.();
 
       const translator = new OllamaLineTranslator();
       try {

@@ -32,6 +32,7 @@ export function createOpenAICompatibleAdapter({ dialect, client, convert, api = 
   const create = (legacy ? client.completions.create.bind(client.completions) : client.chat.completions.create.bind(client.chat.completions)) as Create;
   return {
     type: dialect.type,
+    reportsResponseHeaders: true,
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = legacy
         ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
@@ -46,6 +47,7 @@ export function createOpenAICompatibleAdapter({ dialect, client, convert, api = 
           return;
         }
         const stream = (await create(body, { signal: call.signal })) as AsyncIterable<OpenAIChunkLike>;
+        call.onResponseHeaders?.();
         const translator = new OpenAIStreamTranslator();
         for await (const chunk of stream) {
           const events = translator.translate(chunk);
