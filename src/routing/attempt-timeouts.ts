@@ -67,6 +67,8 @@ export class AttemptTimeouts {
   private readonly totalIsBudget: boolean;
   private readonly timers: Partial<Record<TimeoutKind, ReturnType<typeof setTimeout>>> = {};
   private sawEvent = false;
+  /** `performance.now()` when the current wait for an event began; -1 while not waiting. */
+  private waitingSince = -1;
   private readonly onParentAbort: () => void;
 
   /**
@@ -96,14 +98,19 @@ export class AttemptTimeouts {
   /** The response headers arrived: the connection is up. */
   readonly responseHeaders = (): void => this.clear("connect");
 
-  /** About to wait for the upstream's next event. */
+  /**
+   * About to wait for the upstream's next event. Called per chunk, so it only notes the time: one
+   * idle timer runs at a time and, when it fires, checks how long the current wait has lasted.
+   */
   awaitingEvent(): void {
-    if (this.sawEvent && this.settings.idleMs !== undefined) this.arm("idle", this.settings.idleMs);
+    if (!this.sawEvent || this.settings.idleMs === undefined) return;
+    this.waitingSince = performance.now();
+    if (this.timers.idle === undefined) this.armIdle(this.settings.idleMs);
   }
 
   /** The upstream produced an event (or ended). */
   eventArrived(): void {
-    this.clear("idle");
+    this.waitingSince = -1;
     if (this.sawEvent) return;
     this.sawEvent = true;
     this.clear("connect");
@@ -165,6 +172,18 @@ export class AttemptTimeouts {
       this.fired = { kind, ms };
       const error = this.timeoutError()!;
       this.abort(error);
+    }, ms);
+  }
+
+  private armIdle(ms: number): void {
+    const idleMs = this.settings.idleMs!;
+    this.timers.idle = setTimeout(() => {
+      delete this.timers.idle;
+      if (this.controller.signal.aborted || this.waitingSince < 0) return; // not waiting: re-armed by the next wait
+      const waited = performance.now() - this.waitingSince;
+      if (waited < idleMs) return this.armIdle(idleMs - waited);
+      this.fired = { kind: "idle", ms: idleMs };
+      this.abort(this.timeoutError()!);
     }, ms);
   }
 
