@@ -77,6 +77,7 @@ describe("event spool", () => {
     expect(readFileSync(path, "utf8")).toBe(`${line(1)}\n${line(2)}\n${line(3)}\n`);
     // New files continue after the highest sequence found.
     await spool.append([line(5)]);
+    await spool.close();
     expect(readdirSync(dir).sort()).toEqual(["usage-events-000000000007.ndjson", "usage-events-000000000008.ndjson"]);
   });
 
