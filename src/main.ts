@@ -6,6 +6,7 @@ import { MappingError } from "./config/mapping";
 import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type MappingSource } from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, type Logger } from "./observability/logger";
+import { createMetrics, type Metrics } from "./observability/metrics";
 import { CompletionService } from "./service";
 import { LogUsageSink } from "./usage/log-sink";
 import type { UsageSink } from "./usage/usage-event";
@@ -23,13 +24,13 @@ function mappingSourceFor(settings: Settings, env: Record<string, string | undef
   return demoMappingSource();
 }
 
-async function createSink(settings: Settings, logger: Logger): Promise<UsageSink> {
+async function createSink(settings: Settings, logger: Logger, metrics: Metrics): Promise<UsageSink> {
   if (!settings.rabbitmqUrl) {
     logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
-    return new LogUsageSink();
+    return new LogUsageSink(undefined, () => metrics.usageEvents.inc({ result: "published" }));
   }
   const { createRabbitSink } = await import("./usage/rabbit-sink-factory");
-  return createRabbitSink(settings, logger);
+  return createRabbitSink(settings, logger, metrics);
 }
 
 async function main(): Promise<void> {
@@ -42,7 +43,14 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(settings.logLevel, { service: "completion-service" });
-  const sink = await createSink(settings, logger);
+  // One registry for the service and the sink, so /metrics shows the usage event counters.
+  const metrics = createMetrics();
+  let sink: UsageSink;
+  try {
+    sink = await createSink(settings, logger, metrics);
+  } catch (e) {
+    fail((e as Error).message);
+  }
   const { createGuards } = await import("./auth/create-guards");
   let guards;
   try {
@@ -54,6 +62,7 @@ async function main(): Promise<void> {
     settings,
     logger,
     sink,
+    metrics,
     guards,
     mappingSource: mappingSourceFor(settings, env, logger),
   });

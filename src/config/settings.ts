@@ -15,6 +15,10 @@ export interface Settings {
   rabbitmqRoutingKey: string;
   eventsSpoolDir: string;
   eventsIncludeMessages: boolean;
+  /** Usage events held in memory before they overflow to the spool. */
+  eventsMemoryQueueMax: number;
+  /** Usage events per confirmed publish batch. */
+  eventsPublishBatchSize: number;
   authMode: AuthMode;
   apiKeys: string[];
   jwtSecret?: string;
@@ -96,6 +100,8 @@ export function parseSettings(env: Env): Settings {
     rabbitmqRoutingKey: str(env, "RABBITMQ_ROUTING_KEY") ?? "completion.transaction",
     eventsSpoolDir: str(env, "EVENTS_SPOOL_DIR") ?? "./var/spool",
     eventsIncludeMessages: bool(env, "EVENTS_INCLUDE_MESSAGES", true),
+    eventsMemoryQueueMax: int(env, "EVENTS_MEMORY_QUEUE_MAX", 10_000, 1, 10_000_000),
+    eventsPublishBatchSize: int(env, "EVENTS_PUBLISH_BATCH_SIZE", 250, 1, 10_000),
     authMode,
     apiKeys: (str(env, "API_KEYS") ?? "").split(",").map((k) => k.trim()).filter(Boolean),
     jwtSecret: str(env, "JWT_SECRET"),
