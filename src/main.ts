@@ -7,7 +7,9 @@ import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type Mappin
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
+import { createGuards } from "./auth/create-guards";
 import { CompletionService } from "./service";
+import { createRabbitSink } from "./usage/rabbit-sink-factory";
 import { LogUsageSink } from "./usage/log-sink";
 import type { UsageSink } from "./usage/usage-event";
 
@@ -29,7 +31,6 @@ async function createSink(settings: Settings, logger: Logger, metrics: Metrics):
     logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
     return new LogUsageSink(undefined, () => metrics.usageEvents.inc({ result: "published" }));
   }
-  const { createRabbitSink } = await import("./usage/rabbit-sink-factory");
   return createRabbitSink(settings, logger, metrics);
 }
 
@@ -51,7 +52,6 @@ async function main(): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
-  const { createGuards } = await import("./auth/create-guards");
   let guards;
   try {
     guards = await createGuards(settings, logger);

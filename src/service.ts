@@ -162,7 +162,9 @@ export class CompletionService {
     return {
       serving,
       // An open circuit leaves the service serving (other targets, other models): degraded, not down.
-      degraded: sink.state !== "ok" || sink.pending > 0 || circuits.length > 0,
+      // The sink says "degraded" while its broker is away or events wait (spooled, or older than a few
+      // seconds): a batch on the wire is not waiting, or health would flap under load.
+      degraded: sink.state !== "ok" || circuits.length > 0,
       checks: {
         mapping: this.catalog
           ? {
