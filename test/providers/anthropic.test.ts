@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { cancelBeforeFirstByte, cancelMidStream } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -344,31 +345,17 @@ describe("anthropic: streaming", () => {
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["First", " and only"] }], hangAfterContent: true }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(1000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true }, 1000);
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["late"] }], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import type { ScriptedResponse } from "../fakes/fake-upstream";
 import { defaultAnswer, startCompatibleFake, type CompatibleFake, type Quirks } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { cancelMidStream } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 export interface CompatibleProviderSpec {
@@ -140,17 +141,10 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
 
     test("a client that goes away aborts the upstream request at once", async () => {
       fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-      const controller = new AbortController();
-      const res = await post({ stream: true }, { signal: controller.signal });
-      const reader = res.body!.getReader();
-      await reader.read();
-      controller.abort();
-      const upstream = fake.requests[0]!;
-      await Promise.race([upstream.ended, Bun.sleep(3000)]);
-      expect(upstream.clientClosed).toBe(true);
-      const [event] = await svc.sink.waitFor(1);
+      const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model, messages: user, stream: true });
+      expect(upstreamClosed).toBe(true);
       expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-      expect(event!.outputTokens).toBeGreaterThan(0);
+      expect(event.outputTokens).toBeGreaterThan(0);
     });
   });
 
