@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -270,15 +270,10 @@ describe("anthropic_bedrock: errors", () => {
   for (const [errorType, httpStatus, message, status, code] of cases) {
     test(`${errorType} (HTTP ${httpStatus}) → ${status} ${code}`, async () => {
       fake.answer(() => bedrockError(httpStatus, errorType, message));
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: MODEL, messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-7" } });
-        expect(res.status).toBe(status);
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-7" });
+      const { answers } = await expectUpstreamError(svc, { model: MODEL, messages: user }, { status, code, requestId: "req-7" });
+      for (const { body } of answers) {
         if (code === "upstream_invalid_request") expect(body.message).toContain("Input is too long for requested model.");
       }
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
     });
   }
 

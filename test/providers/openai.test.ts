@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
@@ -238,19 +238,13 @@ describe("openai: upstream errors map to the contract", () => {
   for (const [name, answer, status, code, upstreamRequests] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: "gpt-4o", messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-42");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
+      const { answers, events } = await expectUpstreamError(svc, { model: "gpt-4o", messages: user }, { status, code, requestId: "req-42" });
+      for (const { res, body } of answers) {
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
         if (status === 502 && name === "bad key") expect(body.message).not.toContain("sk-abc");
         if (code === "upstream_invalid_request") expect(body.message).toContain("maximum context length");
       }
       expect(fake.requests.length).toBe(2 * upstreamRequests);
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
       expect(events.every((e) => e.attempts.length === upstreamRequests)).toBe(true);
     });
   }

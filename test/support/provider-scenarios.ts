@@ -2,6 +2,7 @@
  * Scenarios every provider test runs the same way. Each returns what the test then asserts; the
  * provider's own checks stay in its file.
  */
+import { expect } from "bun:test";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream } from "../fakes/fake-upstream";
 import type { Harness } from "./service-harness";
@@ -46,4 +47,42 @@ async function afterCancel(svc: Harness, fake: FakeUpstream, withinMs: number): 
   const upstreamClosed = upstream.clientClosed;
   const [event] = await svc.sink.waitFor(1);
   return { upstreamClosed, event: event! };
+}
+
+export interface Answer {
+  stream: boolean;
+  res: Response;
+  body: any;
+}
+
+/** Posts the request for a JSON answer, then streamed, with the given headers; reads each answer's JSON body. */
+export async function postJsonThenStream(svc: Harness, request: Request, headers: Record<string, string> = {}): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  for (const stream of [false, true]) {
+    const res = await svc.post({ ...request, stream }, { headers: { "content-type": "application/json", ...headers } });
+    answers.push({ stream, res, body: await res.json() });
+  }
+  return answers;
+}
+
+/**
+ * An upstream error, asked for both ways with an `x-request-id`: each answer has the contract's
+ * status and code and echoes the request id (header and body), and both usage events record the
+ * error's code. Returns the answers and the events for the provider's own checks.
+ */
+export async function expectUpstreamError(
+  svc: Harness,
+  request: Request,
+  expected: { status: number; code: string; requestId: string },
+): Promise<{ answers: Answer[]; events: UsageEvent[] }> {
+  const { status, code, requestId } = expected;
+  const answers = await postJsonThenStream(svc, request, { "x-request-id": requestId });
+  for (const { res, body } of answers) {
+    expect(res.status).toBe(status);
+    expect(res.headers.get("x-request-id")).toBe(requestId);
+    expect(body).toMatchObject({ statusCode: status, code, requestId });
+  }
+  const events = await svc.sink.waitFor(2);
+  expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
+  return { answers, events };
 }
