@@ -1,8 +1,8 @@
 /** The `anthropic` provider through the real SDK client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -15,20 +15,13 @@ const weatherTools = [
   { type: "function", function: { name: "get_time" } },
 ];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startAnthropicFake({ apiKey: "sk-ant-test" });
   svc = await startService({
     mapping: singleTargetMapping({ type: "anthropic", apiKey: "${ANTHROPIC_KEY}", baseUrl: fake.url }, DEPLOYMENT, MODEL),
     env: { ANTHROPIC_KEY: "sk-ant-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("anthropic: streaming", () => {

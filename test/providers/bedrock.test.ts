@@ -2,12 +2,12 @@
  * The `anthropic_bedrock` provider through the real AWS SDK client (SigV4, event-stream decoding),
  * against a fake Bedrock runtime that verifies every signature and speaks real event-stream frames.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -28,7 +28,7 @@ function bedrockMapping(extra: Record<string, unknown> = {}, credentials: Record
   return singleTargetMapping({ type: "anthropic_bedrock", region: REGION, endpoint: fake.url, ...credentials, ...extra }, MODEL_ID, MODEL);
 }
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startBedrockFake({ region: REGION, credentials: CREDENTIALS });
   svc = await startService({
     mapping: singleTargetMapping(
@@ -38,16 +38,11 @@ beforeAll(async () => {
     ),
     env: { AWS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET: CREDENTIALS.secretAccessKey },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
+  return { svc, fake };
 });
 beforeEach(() => {
-  fake.requests.length = 0;
   fake.signatures.length = 0;
   fake.modelIds.length = 0;
-  svc.sink.events.length = 0;
 });
 
 describe("anthropic_bedrock: transport and auth", () => {

@@ -1,10 +1,10 @@
 /** The `google` provider through the real `@google/genai` client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -14,7 +14,7 @@ const user = [{ role: "user", content: "What is the weather in Paris?" }];
 /** A thought signature as Gemini sends them: standard base64, opaque. */
 const SIGNATURE = "EqsFCqgFAdHtim9+/tbA2kPq0zQ8Yv1sK3HnX7wq3B5Pu4Oiz/9MSnSU1l2RZgE=";
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startGoogleFake({ apiKey: "g-test-key" });
   svc = await startService({
     mapping: {
@@ -31,14 +31,7 @@ beforeAll(async () => {
     },
     env: { GEMINI_KEY: "g-test-key" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 const toolEnds = (lines: ChunkEvent[]) => lines.filter((l) => l.type === "tool_call_end");

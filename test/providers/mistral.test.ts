@@ -1,9 +1,9 @@
 /** The `mistral` provider through the real Mistral SDK, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -11,7 +11,7 @@ let svc: Harness;
 const MODEL = "mistral-small";
 const user = [{ role: "user", content: "What is the weather in Paris?" }];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startMistralFake({ apiKey: "mk-test" });
   svc = await startService({
     // Routing's retries are off here (maxRetries 0) so each upstream request counted is the SDK's
@@ -19,14 +19,7 @@ beforeAll(async () => {
     mapping: singleTargetMapping({ type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url, maxRetries: 0 }, "mistral-small-latest", MODEL),
     env: { MISTRAL_KEY: "mk-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("mistral: streaming", () => {

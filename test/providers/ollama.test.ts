@@ -1,9 +1,9 @@
 /** The `ollama` provider (native `/api/chat`, NDJSON) against the byte-faithful fake Ollama. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
@@ -12,17 +12,10 @@ const MODEL = "llama";
 const user = [{ role: "user", content: "What is the weather in Tokyo?" }];
 const weatherTool = { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startOllamaFake({ models: ["llama3.2", "gpt-oss:20b"] });
   svc = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: `${fake.url}/` }, "llama3.2", MODEL) });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("ollama: streaming", () => {

@@ -3,11 +3,11 @@
  * real SDK client against the provider's flavour of the compatible fake. Each provider's test
  * file calls `describeCompatibleProvider` and adds the cases for its own quirks.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import type { ScriptedResponse } from "../fakes/fake-upstream";
 import { defaultAnswer, startCompatibleFake, type CompatibleFake, type Quirks } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 export interface CompatibleProviderSpec {
@@ -53,19 +53,12 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
     model,
   };
 
-  beforeAll(async () => {
+  serviceAgainstFake(async () => {
     fake = await startCompatibleFake(spec.quirks);
     svc = await startService({ mapping: singleTargetMapping(spec.provider(fake.url), spec.deploymentName, model), env: spec.env });
+    return { svc, fake };
   });
-  afterAll(async () => {
-    await svc.stop();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-    fake.answer(defaultAnswer);
-    svc.sink.events.length = 0;
-  });
+  beforeEach(() => fake.answer(defaultAnswer));
 
   const post = (body: Record<string, unknown>, init?: RequestInit) => svc.post({ model, messages: user, ...body }, init);
   const expectedQuery = spec.quirks.query ? `?${new URLSearchParams(spec.quirks.query)}` : "";

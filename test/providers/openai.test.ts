@@ -1,28 +1,21 @@
 /** The `openai` provider through the real SDK client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError } from "../support/provider-scenarios";
+import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
 let svc: Harness;
 const user = [{ role: "user", content: "What is the weather in Paris?" }];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startOpenAIFake({ apiKey: "sk-test" });
   svc = await startService({
     mapping: singleTargetMapping({ type: "openai", apiKey: "${OPENAI_KEY}", baseUrl: `${fake.url}/v1` }, "gpt-4o-2024-08-06", "gpt-4o"),
     env: { OPENAI_KEY: "sk-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("openai: streaming", () => {

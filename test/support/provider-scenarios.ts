@@ -1,13 +1,34 @@
 /**
- * Scenarios every provider test runs the same way. Each returns what the test then asserts; the
- * provider's own checks stay in its file.
+ * Scenarios every provider test runs the same way: the service in front of a fake upstream for
+ * the file, a client that goes away, an upstream error asked for both ways. Each returns what the
+ * test then asserts; the provider's own checks stay in its file.
  */
-import { expect } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream } from "../fakes/fake-upstream";
 import type { Harness } from "./service-harness";
 
 type Request = Record<string, unknown>;
+
+/**
+ * One service and one fake upstream for the whole file: `start` starts both (keeping them in the
+ * file's own variables); both are stopped after the file, and what they recorded is forgotten
+ * before each test.
+ */
+export function serviceAgainstFake(start: () => Promise<{ svc: Harness; fake: FakeUpstream }>): void {
+  let running: { svc: Harness; fake: FakeUpstream };
+  beforeAll(async () => {
+    running = await start();
+  });
+  afterAll(async () => {
+    await running.svc.stop();
+    await running.fake.close();
+  });
+  beforeEach(() => {
+    running.fake.requests.length = 0;
+    running.svc.sink.events.length = 0;
+  });
+}
 
 export interface Cancelled {
   /** Whether the upstream request was closed by the service within the wait. */
