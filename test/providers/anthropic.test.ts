@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -320,10 +320,7 @@ describe("anthropic: streaming", () => {
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
-    const slow = await startService({
-      mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
       expect(grammarViolations(lines)).toEqual([]);
@@ -331,9 +328,7 @@ describe("anthropic: streaming", () => {
       const upstream = fake.requests[0]!;
       await Promise.race([upstream.ended, Bun.sleep(3000)]);
       expect(upstream.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
@@ -469,26 +464,20 @@ describe("anthropic: upstream errors map to the contract", () => {
   }
 
   test("a wrong key is refused by the fake and reported without the key", async () => {
-    const other = await startService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) }, async (other) => {
       const res = await other.post({ model: MODEL, messages: user });
       expect(res.status).toBe(502);
       const body: any = await res.json();
       expect(body.message).toContain("credentials");
       expect(body.message).not.toContain("sk-ant-wrong");
-    } finally {
-      await other.stop();
-    }
+    });
   });
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "k", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "anthropic", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach anthropic");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach anthropic");
     }
   });
 });

@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -122,8 +122,7 @@ describe("anthropic_bedrock: transport and auth", () => {
   });
 
   test("a wrong secret fails the fake's signature check → 502, secret never echoed", async () => {
-    const wrong = await startService({ mapping: bedrockMapping({}, { ...CREDENTIALS, secretAccessKey: "not-the-secret-key" }) });
-    try {
+    await withService({ mapping: bedrockMapping({}, { ...CREDENTIALS, secretAccessKey: "not-the-secret-key" }) }, async (wrong) => {
       for (const stream of [false, true]) {
         const res = await wrong.post({ model: MODEL, messages: user, stream });
         expect(res.status).toBe(502);
@@ -133,20 +132,15 @@ describe("anthropic_bedrock: transport and auth", () => {
         expect(body.message).not.toContain("not-the-secret-key");
       }
       expect(fake.signatures.map((s) => (s.ok ? "ok" : s.errorType))).toEqual(["InvalidSignatureException", "InvalidSignatureException"]);
-    } finally {
-      await wrong.stop();
-    }
+    });
   });
 
   test("an unknown access key → UnrecognizedClientException → 502", async () => {
-    const wrong = await startService({ mapping: bedrockMapping({}, { ...CREDENTIALS, accessKeyId: "AKIAUNKNOWN" }) });
-    try {
+    await withService({ mapping: bedrockMapping({}, { ...CREDENTIALS, accessKeyId: "AKIAUNKNOWN" }) }, async (wrong) => {
       const res = await wrong.post({ model: MODEL, messages: user });
       expect(res.status).toBe(502);
       expect(fake.signatures[0]).toMatchObject({ ok: false, errorType: "UnrecognizedClientException" });
-    } finally {
-      await wrong.stop();
-    }
+    });
   });
 });
 
@@ -343,8 +337,7 @@ describe("anthropic_bedrock: errors", () => {
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
-    const slow = await startService({ mapping: bedrockMapping({ timeoutMs: 300 }) });
-    try {
+    await withService({ mapping: bedrockMapping({ timeoutMs: 300 }) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
       expect(grammarViolations(lines)).toEqual([]);
@@ -352,19 +345,14 @@ describe("anthropic_bedrock: errors", () => {
       const upstream = fake.requests[0]!;
       await Promise.race([upstream.ended, Bun.sleep(3000)]);
       expect(upstream.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   test("an unreachable endpoint is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "anthropic_bedrock", region: REGION, endpoint: "http://127.0.0.1:9", ...CREDENTIALS }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "anthropic_bedrock", region: REGION, endpoint: UNREACHABLE_URL, ...CREDENTIALS }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach anthropic_bedrock");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach anthropic_bedrock");
     }
   });
 });

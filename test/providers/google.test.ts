@@ -4,7 +4,7 @@ import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -439,19 +439,15 @@ describe("google: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "google", apiKey: "k", baseUrl: "http://127.0.0.1:9" }, DEPLOYMENT) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "google", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user }, DEPLOYMENT);
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach google");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach google");
     }
   });
 
   test("the mapping's timeoutMs bounds a call that hangs, before or after the first byte", async () => {
-    const slow = await startService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) }, async (slow) => {
       fake.answer(() => ({ text: ["Still thinking"], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
       expect(grammarViolations(lines)).toEqual([]);
@@ -465,9 +461,7 @@ describe("google: upstream errors map to the contract", () => {
       expect(performance.now() - t0).toBeLessThan(2000);
       await Promise.race([fake.requests[1]!.ended, Bun.sleep(2000)]);
       expect(fake.requests[1]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   test("the SDK's environment switches do not reach the client: the Gemini API and the mapping's key, always", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -327,16 +327,11 @@ describe("mistral: JSON answers", () => {
   });
 
   test("configured headers reach Mistral on every call", async () => {
-    const withHeaders = await startService({
-      mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }) }, async (withHeaders) => {
       fake.answer(() => ({ text: ["ok"], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
       for (const stream of [false, true]) expect((await withHeaders.post({ model: "m", messages: user, stream })).status).toBe(200);
       expect(fake.requests.map((r) => r.headers["x-team"])).toEqual(["search", "search"]);
-    } finally {
-      await withHeaders.stop();
-    }
+    });
   });
 
   test("a seed that is not an integer is refused before calling Mistral", async () => {
@@ -393,31 +388,21 @@ describe("mistral: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "k", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      for (const stream of [false, true]) {
-        const res = await dead.post({ model: "m", messages: user, stream });
-        expect(res.status).toBe(502);
-        expect(((await res.json()) as any).message).toContain("could not reach mistral");
-      }
-    } finally {
-      await dead.stop();
+    const answers = await answersFromUnreachable({ type: "mistral", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
+      expect(res.status).toBe(502);
+      expect(body.message).toContain("could not reach mistral");
     }
   });
 
   test("a request timeout is a 504", async () => {
-    const slow = await startService({
-      mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }) }, async (slow) => {
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const res = await slow.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
       await Promise.race([fake.requests[0]!.ended, Bun.sleep(3000)]);
       expect(fake.requests[0]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
@@ -336,15 +336,12 @@ describe("ollama: upstream errors map to the contract", () => {
   }
 
   test("an unknown model (Ollama's real 404) names the model", async () => {
-    const other = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url }, "llama9") });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url }, "llama9") }, async (other) => {
       fake.answer(() => ({ text: ["never"] }));
       const res = await other.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(502);
       expect(((await res.json()) as any).message).toBe('ollama has no such model or deployment: model "llama9" not found, try pulling it first');
-    } finally {
-      await other.stop();
-    }
+    });
   });
 
   test("apiKey is sent as a bearer token; a refused key is the service's problem (502), never echoed", async () => {
@@ -366,30 +363,22 @@ describe("ollama: upstream errors map to the contract", () => {
   });
 
   test("an unreachable Ollama is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      for (const stream of [false, true]) {
-        const res = await dead.post({ model: "m", messages: user, stream });
-        expect(res.status).toBe(502);
-        expect(((await res.json()) as any).message).toContain("could not reach ollama");
-      }
-    } finally {
-      await dead.stop();
+    const answers = await answersFromUnreachable({ type: "ollama", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
+      expect(res.status).toBe(502);
+      expect(body.message).toContain("could not reach ollama");
     }
   });
 
   test("a request timeout is a 504 and closes the upstream socket", async () => {
-    const slow = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url, timeoutMs: 300 }, "llama3.2") });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url, timeoutMs: 300 }, "llama3.2") }, async (slow) => {
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const res = await slow.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
       await Promise.race([fake.requests[0]!.ended, Bun.sleep(3000)]);
       expect(fake.requests[0]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+    });
   });
 
   test("a garbage line mid-stream is an upstream error in the stream", async () => {

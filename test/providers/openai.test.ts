@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
@@ -243,13 +243,10 @@ describe("openai: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: "http://127.0.0.1:9/v1" }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "openai", apiKey: "k", baseUrl: `${UNREACHABLE_URL}/v1` }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach openai");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach openai");
     }
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Scenarios every provider test runs the same way: the service in front of a fake upstream for
- * the file, a client that goes away, an upstream error asked for both ways. Each returns what the
- * test then asserts; the provider's own checks stay in its file.
+ * the file, a client that goes away, an upstream error asked for both ways, an upstream nothing
+ * listens on. Each returns what the test then asserts; the provider's own checks stay in its file.
  */
 import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream } from "../fakes/fake-upstream";
-import type { Harness } from "./service-harness";
+import { singleTargetMapping, startService, type Harness, type HarnessOptions } from "./service-harness";
 
 type Request = Record<string, unknown>;
 
@@ -28,6 +28,16 @@ export function serviceAgainstFake(start: () => Promise<{ svc: Harness; fake: Fa
     running.fake.requests.length = 0;
     running.svc.sink.events.length = 0;
   });
+}
+
+/** Runs `run` against a service of its own (another mapping than the file's), stopped after. */
+export async function withService<T>(options: HarnessOptions, run: (svc: Harness) => Promise<T>): Promise<T> {
+  const svc = await startService(options);
+  try {
+    return await run(svc);
+  } finally {
+    await svc.stop();
+  }
 }
 
 export interface Cancelled {
@@ -106,4 +116,12 @@ export async function expectUpstreamError(
   const events = await svc.sink.waitFor(2);
   expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
   return { answers, events };
+}
+
+/** Where nothing listens: a connection to it is refused at once. */
+export const UNREACHABLE_URL = "http://127.0.0.1:9";
+
+/** The answers, both ways, of a service whose one target is `provider`, configured to an upstream nothing listens on. */
+export function answersFromUnreachable(provider: Record<string, unknown>, request: Request, deploymentName?: string): Promise<Answer[]> {
+  return withService({ mapping: singleTargetMapping(provider, deploymentName) }, (svc) => postJsonThenStream(svc, request));
 }
