@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -283,12 +283,10 @@ describe("anthropic: streaming", () => {
   test("a mid-stream error event becomes error, usage, finish:error", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain("Overloaded");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
     expect(event!.inputTokens).toBe(12); // message_start's count survives the failure
@@ -305,26 +303,23 @@ describe("anthropic: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.some((l) => l.type === "error")).toBe(true);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a tool call cut by a reset is never closed", async () => {
     fake.answer(() => ({ blocks: [{ type: "tool_use", id: "toolu_x", name: "get_weather", argumentPieces: ['{"ci'] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(lines.some((l) => l.type === "tool_call_end")).toBe(false);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
     await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
       const upstream = fake.requests[0]!;
       await Promise.race([upstream.ended, Bun.sleep(3000)]);
       expect(upstream.clientClosed).toBe(true);

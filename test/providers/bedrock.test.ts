@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -278,11 +278,9 @@ describe("anthropic_bedrock: errors", () => {
     test(`an in-stream ${type} frame after content → error line ${code}, usage, finish:error`, async () => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], exceptionAfterContent: { type, message: `${type} happened` } }));
       const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
+      const error = expectStreamFailed(lines);
       expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-      const error = lines.find((l) => l.type === "error") as { code: string; message: string };
       expect(error.code).toBe(code);
-      expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
       const [event] = await svc.sink.waitFor(1);
       expect(event).toMatchObject({ status: "error", finishReason: "error" });
     });
@@ -298,17 +296,15 @@ describe("anthropic_bedrock: errors", () => {
   test("an Anthropic error event inside a chunk → error line", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error", message: expect.stringContaining("Overloaded") });
+    const error = expectStreamFailed(lines);
+    expect(error).toMatchObject({ code: "upstream_error", message: expect.stringContaining("Overloaded") });
   });
 
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.some((l) => l.type === "error")).toBe(true);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a truncated frame at the end of the body is an error, not a clean finish", async () => {
@@ -317,8 +313,7 @@ describe("anthropic_bedrock: errors", () => {
       return { status: 200, headers: { "content-type": "application/vnd.amazon.eventstream" }, body: [{ write: full.slice(0, full.length - 7) }] };
     });
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expectStreamFailed(lines);
   });
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
@@ -340,8 +335,8 @@ describe("anthropic_bedrock: errors", () => {
     await withService({ mapping: bedrockMapping({ timeoutMs: 300 }) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
       const upstream = fake.requests[0]!;
       await Promise.race([upstream.ended, Bun.sleep(3000)]);
       expect(upstream.clientClosed).toBe(true);

@@ -4,7 +4,7 @@ import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -252,12 +252,10 @@ describe("google: streaming", () => {
   test("a bare error object mid-stream becomes error, usage, finish:error", async () => {
     fake.answer(() => ({ text: ["Partial"], midStreamError: { code: 500, message: "An internal error has occurred.", status: "INTERNAL" } }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toBe("google stream failed: An internal error has occurred. (INTERNAL)");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error" });
     expect(event!.outputTokens).toBeGreaterThan(0);
@@ -266,18 +264,17 @@ describe("google: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error", message: "google stream failed: connection lost (ECONNRESET)" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error", message: "google stream failed: connection lost (ECONNRESET)" });
   });
 
   test("a malformed chunk is an upstream error in the stream", async () => {
     fake.answer(() => ({ text: ["ok", "more"], malformedChunk: "{not json" }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("malformed chunk");
+    const error = expectStreamFailed(lines);
+    expect(error).toMatchObject({ code: "upstream_error" });
+    expect(error.message).toContain("malformed chunk");
   });
 
   test("a stream that closes without a finish reason fails once: the SDK does not reconnect on its own", async () => {
@@ -450,8 +447,8 @@ describe("google: upstream errors map to the contract", () => {
     await withService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) }, async (slow) => {
       fake.answer(() => ({ text: ["Still thinking"], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
       await Promise.race([fake.requests[0]!.ended, Bun.sleep(2000)]);
       expect(fake.requests[0]!.clientClosed).toBe(true);
       fake.answer(() => ({ hangBeforeHeaders: true }));

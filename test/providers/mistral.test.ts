@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -196,13 +196,11 @@ describe("mistral: streaming", () => {
   test('finish_reason "error" mid-stream becomes error, usage, finish:error', async () => {
     fake.answer(() => ({ text: ["Partial"], finishReason: "error", usage: { prompt_tokens: 11, completion_tokens: 1 } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain('finish_reason "error"');
     expect(lines.find((l) => l.type === "usage")).toMatchObject({ inputTokens: 11 });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", inputTokens: 11 });
   });
@@ -213,20 +211,17 @@ describe("mistral: streaming", () => {
       rawEventAfterContent: { object: "error", message: "Service unavailable.", type: "internal_server_error", param: null, code: "1000" },
     }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
+    const error = expectStreamFailed(lines);
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain("mistral stream failed");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", usageSource: "estimated" });
   });

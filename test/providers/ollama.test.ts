@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
@@ -179,12 +179,10 @@ describe("ollama: streaming", () => {
   test('a mid-stream {"error"} line becomes error, usage, finish:error with Ollama\'s message', async () => {
     fake.answer(() => ({ text: [" Yes"], midStreamError: "an error was encountered while running the model" }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: " Yes" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toBe("ollama stream failed: an error was encountered while running the model");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
   });
@@ -199,18 +197,16 @@ describe("ollama: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error" });
   });
 
   test("a stream that ends without its done line is an error, not a success", async () => {
     fake.answer(() => ({ text: ["Cut"], omitDone: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("final `done` line");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    const error = expectStreamFailed(lines);
+    expect(error.message).toContain("final `done` line");
   });
 
   test("client disconnect aborts the upstream request at once", async () => {
@@ -391,8 +387,8 @@ describe("ollama: upstream errors map to the contract", () => {
       ],
     }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("malformed JSON");
+    const error = expectStreamFailed(lines);
+    expect(error.message).toContain("malformed JSON");
   });
 });
 

@@ -1,11 +1,14 @@
 /**
  * Scenarios every provider test runs the same way: the service in front of a fake upstream for
  * the file, a client that goes away, an upstream error asked for both ways, an upstream nothing
- * listens on. Each returns what the test then asserts; the provider's own checks stay in its file.
+ * listens on, a stream that fails after it began. Each returns what the test then asserts; the
+ * provider's own checks stay in its file.
  */
 import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
+import type { ChunkEvent } from "../../src/core/events";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream } from "../fakes/fake-upstream";
+import { grammarViolations } from "./ndjson";
 import { singleTargetMapping, startService, type Harness, type HarnessOptions } from "./service-harness";
 
 type Request = Record<string, unknown>;
@@ -124,4 +127,16 @@ export const UNREACHABLE_URL = "http://127.0.0.1:9";
 /** The answers, both ways, of a service whose one target is `provider`, configured to an upstream nothing listens on. */
 export function answersFromUnreachable(provider: Record<string, unknown>, request: Request, deploymentName?: string): Promise<Answer[]> {
   return withService({ mapping: singleTargetMapping(provider, deploymentName) }, (svc) => postJsonThenStream(svc, request));
+}
+
+/**
+ * A stream that failed after it began: in the grammar, with an `error` line, ended by
+ * finish:error. Returns the error line for the test's own checks.
+ */
+export function expectStreamFailed(lines: ChunkEvent[]): Extract<ChunkEvent, { type: "error" }> {
+  expect(grammarViolations(lines)).toEqual([]);
+  const error = lines.find((l) => l.type === "error");
+  expect(error).toBeDefined();
+  expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+  return error as Extract<ChunkEvent, { type: "error" }>;
 }
