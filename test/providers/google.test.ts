@@ -4,7 +4,7 @@ import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -449,15 +449,13 @@ describe("google: upstream errors map to the contract", () => {
       const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
       const error = expectStreamFailed(lines);
       expect(error).toMatchObject({ code: "upstream_timeout" });
-      await Promise.race([fake.requests[0]!.ended, Bun.sleep(2000)]);
-      expect(fake.requests[0]!.clientClosed).toBe(true);
+      expect(await closedWithin(fake.requests[0]!, 2000)).toBe(true);
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const t0 = performance.now();
       const res = await slow.post({ model: "m", messages: user });
       expect(res.status).toBe(504);
       expect(performance.now() - t0).toBeLessThan(2000);
-      await Promise.race([fake.requests[1]!.ended, Bun.sleep(2000)]);
-      expect(fake.requests[1]!.clientClosed).toBe(true);
+      expect(await closedWithin(fake.requests[1]!, 2000)).toBe(true);
     });
   });
 

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -396,8 +396,7 @@ describe("mistral: upstream errors map to the contract", () => {
       const res = await slow.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
-      await Promise.race([fake.requests[0]!.ended, Bun.sleep(3000)]);
-      expect(fake.requests[0]!.clientClosed).toBe(true);
+      expect(await closedWithin(fake.requests[0]!)).toBe(true);
     });
   });
 });

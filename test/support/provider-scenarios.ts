@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
 import type { ChunkEvent } from "../../src/core/events";
 import type { UsageEvent } from "../../src/usage/usage-event";
-import type { FakeUpstream } from "../fakes/fake-upstream";
+import type { FakeUpstream, RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations } from "./ndjson";
 import { singleTargetMapping, startService, type Harness, type HarnessOptions } from "./service-harness";
 
@@ -76,11 +76,15 @@ export async function cancelBeforeFirstByte(svc: Harness, fake: FakeUpstream, re
 }
 
 async function afterCancel(svc: Harness, fake: FakeUpstream, withinMs: number): Promise<Cancelled> {
-  const upstream = fake.requests[0]!;
-  await Promise.race([upstream.ended, Bun.sleep(withinMs)]);
-  const upstreamClosed = upstream.clientClosed;
+  const upstreamClosed = await closedWithin(fake.requests[0]!, withinMs);
   const [event] = await svc.sink.waitFor(1);
   return { upstreamClosed, event: event! };
+}
+
+/** Whether the service closed the upstream request within `withinMs` (waiting no longer than it takes). */
+export async function closedWithin(upstream: RecordedRequest, withinMs = 3000): Promise<boolean> {
+  await Promise.race([upstream.ended, Bun.sleep(withinMs)]);
+  return upstream.clientClosed;
 }
 
 export interface Answer {
