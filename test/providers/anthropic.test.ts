@@ -1,7 +1,8 @@
 /** The `anthropic` provider through the real SDK client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -14,20 +15,13 @@ const weatherTools = [
   { type: "function", function: { name: "get_time" } },
 ];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startAnthropicFake({ apiKey: "sk-ant-test" });
   svc = await startService({
     mapping: singleTargetMapping({ type: "anthropic", apiKey: "${ANTHROPIC_KEY}", baseUrl: fake.url }, DEPLOYMENT, MODEL),
     env: { ANTHROPIC_KEY: "sk-ant-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("anthropic: streaming", () => {
@@ -289,12 +283,10 @@ describe("anthropic: streaming", () => {
   test("a mid-stream error event becomes error, usage, finish:error", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain("Overloaded");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
     expect(event!.inputTokens).toBe(12); // message_start's count survives the failure
@@ -311,64 +303,40 @@ describe("anthropic: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.some((l) => l.type === "error")).toBe(true);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a tool call cut by a reset is never closed", async () => {
     fake.answer(() => ({ blocks: [{ type: "tool_use", id: "toolu_x", name: "get_weather", argumentPieces: ['{"ci'] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(lines.some((l) => l.type === "tool_call_end")).toBe(false);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
-    const slow = await startService({
-      mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
-      const upstream = fake.requests[0]!;
-      await Promise.race([upstream.ended, Bun.sleep(3000)]);
-      expect(upstream.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
+      expect(await closedWithin(fake.requests[0]!)).toBe(true);
+    });
   });
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["First", " and only"] }], hangAfterContent: true }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(1000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true }, 1000);
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["late"] }], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 
@@ -477,44 +445,32 @@ describe("anthropic: upstream errors map to the contract", () => {
   for (const [name, answer, status, code] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: MODEL, messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-42");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
+      const { answers } = await expectUpstreamError(svc, { model: MODEL, messages: user }, { status, code, requestId: "req-42" });
+      for (const { res, body } of answers) {
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
         if (name === "bad key") expect(body.message).not.toContain("sk-ant");
         if (name === "prompt too long") expect(body.message).toContain("prompt is too long: 215000 tokens > 200000 maximum");
         if (name === "too large") expect(body.message).not.toContain("<html>");
         if (name === "overloaded") expect(body.message).toContain("529");
       }
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
     });
   }
 
   test("a wrong key is refused by the fake and reported without the key", async () => {
-    const other = await startService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) }, async (other) => {
       const res = await other.post({ model: MODEL, messages: user });
       expect(res.status).toBe(502);
       const body: any = await res.json();
       expect(body.message).toContain("credentials");
       expect(body.message).not.toContain("sk-ant-wrong");
-    } finally {
-      await other.stop();
-    }
+    });
   });
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "k", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "anthropic", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach anthropic");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach anthropic");
     }
   });
 });

@@ -2,11 +2,12 @@
  * The `anthropic_bedrock` provider through the real AWS SDK client (SigV4, event-stream decoding),
  * against a fake Bedrock runtime that verifies every signature and speaks real event-stream frames.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -27,7 +28,7 @@ function bedrockMapping(extra: Record<string, unknown> = {}, credentials: Record
   return singleTargetMapping({ type: "anthropic_bedrock", region: REGION, endpoint: fake.url, ...credentials, ...extra }, MODEL_ID, MODEL);
 }
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startBedrockFake({ region: REGION, credentials: CREDENTIALS });
   svc = await startService({
     mapping: singleTargetMapping(
@@ -37,16 +38,11 @@ beforeAll(async () => {
     ),
     env: { AWS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET: CREDENTIALS.secretAccessKey },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
+  return { svc, fake };
 });
 beforeEach(() => {
-  fake.requests.length = 0;
   fake.signatures.length = 0;
   fake.modelIds.length = 0;
-  svc.sink.events.length = 0;
 });
 
 describe("anthropic_bedrock: transport and auth", () => {
@@ -126,8 +122,7 @@ describe("anthropic_bedrock: transport and auth", () => {
   });
 
   test("a wrong secret fails the fake's signature check → 502, secret never echoed", async () => {
-    const wrong = await startService({ mapping: bedrockMapping({}, { ...CREDENTIALS, secretAccessKey: "not-the-secret-key" }) });
-    try {
+    await withService({ mapping: bedrockMapping({}, { ...CREDENTIALS, secretAccessKey: "not-the-secret-key" }) }, async (wrong) => {
       for (const stream of [false, true]) {
         const res = await wrong.post({ model: MODEL, messages: user, stream });
         expect(res.status).toBe(502);
@@ -137,20 +132,15 @@ describe("anthropic_bedrock: transport and auth", () => {
         expect(body.message).not.toContain("not-the-secret-key");
       }
       expect(fake.signatures.map((s) => (s.ok ? "ok" : s.errorType))).toEqual(["InvalidSignatureException", "InvalidSignatureException"]);
-    } finally {
-      await wrong.stop();
-    }
+    });
   });
 
   test("an unknown access key → UnrecognizedClientException → 502", async () => {
-    const wrong = await startService({ mapping: bedrockMapping({}, { ...CREDENTIALS, accessKeyId: "AKIAUNKNOWN" }) });
-    try {
+    await withService({ mapping: bedrockMapping({}, { ...CREDENTIALS, accessKeyId: "AKIAUNKNOWN" }) }, async (wrong) => {
       const res = await wrong.post({ model: MODEL, messages: user });
       expect(res.status).toBe(502);
       expect(fake.signatures[0]).toMatchObject({ ok: false, errorType: "UnrecognizedClientException" });
-    } finally {
-      await wrong.stop();
-    }
+    });
   });
 });
 
@@ -269,15 +259,10 @@ describe("anthropic_bedrock: errors", () => {
   for (const [errorType, httpStatus, message, status, code] of cases) {
     test(`${errorType} (HTTP ${httpStatus}) → ${status} ${code}`, async () => {
       fake.answer(() => bedrockError(httpStatus, errorType, message));
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: MODEL, messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-7" } });
-        expect(res.status).toBe(status);
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-7" });
+      const { answers } = await expectUpstreamError(svc, { model: MODEL, messages: user }, { status, code, requestId: "req-7" });
+      for (const { body } of answers) {
         if (code === "upstream_invalid_request") expect(body.message).toContain("Input is too long for requested model.");
       }
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
     });
   }
 
@@ -293,11 +278,9 @@ describe("anthropic_bedrock: errors", () => {
     test(`an in-stream ${type} frame after content → error line ${code}, usage, finish:error`, async () => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], exceptionAfterContent: { type, message: `${type} happened` } }));
       const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
+      const error = expectStreamFailed(lines);
       expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-      const error = lines.find((l) => l.type === "error") as { code: string; message: string };
       expect(error.code).toBe(code);
-      expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
       const [event] = await svc.sink.waitFor(1);
       expect(event).toMatchObject({ status: "error", finishReason: "error" });
     });
@@ -313,17 +296,15 @@ describe("anthropic_bedrock: errors", () => {
   test("an Anthropic error event inside a chunk → error line", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error", message: expect.stringContaining("Overloaded") });
+    const error = expectStreamFailed(lines);
+    expect(error).toMatchObject({ code: "upstream_error", message: expect.stringContaining("Overloaded") });
   });
 
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.some((l) => l.type === "error")).toBe(true);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a truncated frame at the end of the body is an error, not a clean finish", async () => {
@@ -332,62 +313,39 @@ describe("anthropic_bedrock: errors", () => {
       return { status: 200, headers: { "content-type": "application/vnd.amazon.eventstream" }, body: [{ write: full.slice(0, full.length - 7) }] };
     });
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expectStreamFailed(lines);
   });
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["First", " and only"] }], hangAfterContent: true }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(1000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true }, 1000);
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ blocks: [{ type: "text", pieces: ["late"] }], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
-    const slow = await startService({ mapping: bedrockMapping({ timeoutMs: 300 }) });
-    try {
+    await withService({ mapping: bedrockMapping({ timeoutMs: 300 }) }, async (slow) => {
       fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
-      const upstream = fake.requests[0]!;
-      await Promise.race([upstream.ended, Bun.sleep(3000)]);
-      expect(upstream.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
+      expect(await closedWithin(fake.requests[0]!)).toBe(true);
+    });
   });
 
   test("an unreachable endpoint is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "anthropic_bedrock", region: REGION, endpoint: "http://127.0.0.1:9", ...CREDENTIALS }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "anthropic_bedrock", region: REGION, endpoint: UNREACHABLE_URL, ...CREDENTIALS }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach anthropic_bedrock");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach anthropic_bedrock");
     }
   });
 });

@@ -1,9 +1,10 @@
 /** The `google` provider through the real `@google/genai` client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -13,7 +14,7 @@ const user = [{ role: "user", content: "What is the weather in Paris?" }];
 /** A thought signature as Gemini sends them: standard base64, opaque. */
 const SIGNATURE = "EqsFCqgFAdHtim9+/tbA2kPq0zQ8Yv1sK3HnX7wq3B5Pu4Oiz/9MSnSU1l2RZgE=";
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startGoogleFake({ apiKey: "g-test-key" });
   svc = await startService({
     mapping: {
@@ -30,14 +31,7 @@ beforeAll(async () => {
     },
     env: { GEMINI_KEY: "g-test-key" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 const toolEnds = (lines: ChunkEvent[]) => lines.filter((l) => l.type === "tool_call_end");
@@ -258,12 +252,10 @@ describe("google: streaming", () => {
   test("a bare error object mid-stream becomes error, usage, finish:error", async () => {
     fake.answer(() => ({ text: ["Partial"], midStreamError: { code: 500, message: "An internal error has occurred.", status: "INTERNAL" } }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toBe("google stream failed: An internal error has occurred. (INTERNAL)");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error" });
     expect(event!.outputTokens).toBeGreaterThan(0);
@@ -272,18 +264,17 @@ describe("google: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error", message: "google stream failed: connection lost (ECONNRESET)" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error", message: "google stream failed: connection lost (ECONNRESET)" });
   });
 
   test("a malformed chunk is an upstream error in the stream", async () => {
     fake.answer(() => ({ text: ["ok", "more"], malformedChunk: "{not json" }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("malformed chunk");
+    const error = expectStreamFailed(lines);
+    expect(error).toMatchObject({ code: "upstream_error" });
+    expect(error.message).toContain("malformed chunk");
   });
 
   test("a stream that closes without a finish reason fails once: the SDK does not reconnect on its own", async () => {
@@ -296,31 +287,17 @@ describe("google: streaming", () => {
 
   test("client disconnect aborts the upstream request at once", async () => {
     fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: "gemini", messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: "gemini", messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: "gemini", messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: "gemini", messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 
@@ -446,12 +423,8 @@ describe("google: upstream errors map to the contract", () => {
   for (const [name, answer, status, code] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: "gemini", messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-42");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
+      const { answers } = await expectUpstreamError(svc, { model: "gemini", messages: user }, { status, code, requestId: "req-42" });
+      for (const { res, body } of answers) {
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("35");
         if (status === 502 && name.startsWith("bad key")) expect(body.message).toBe("google rejected the service's credentials (HTTP 400)");
         if (code === "upstream_invalid_request") expect(body.message).toContain("exceeds the maximum number of tokens");
@@ -459,41 +432,31 @@ describe("google: upstream errors map to the contract", () => {
       }
       // One upstream call per request: the SDK's own retries are off.
       expect(fake.requests).toHaveLength(2);
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
     });
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "google", apiKey: "k", baseUrl: "http://127.0.0.1:9" }, DEPLOYMENT) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "google", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user }, DEPLOYMENT);
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach google");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach google");
     }
   });
 
   test("the mapping's timeoutMs bounds a call that hangs, before or after the first byte", async () => {
-    const slow = await startService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) }, async (slow) => {
       fake.answer(() => ({ text: ["Still thinking"], hangAfterContent: true }));
       const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
-      expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout" });
-      await Promise.race([fake.requests[0]!.ended, Bun.sleep(2000)]);
-      expect(fake.requests[0]!.clientClosed).toBe(true);
+      const error = expectStreamFailed(lines);
+      expect(error).toMatchObject({ code: "upstream_timeout" });
+      expect(await closedWithin(fake.requests[0]!, 2000)).toBe(true);
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const t0 = performance.now();
       const res = await slow.post({ model: "m", messages: user });
       expect(res.status).toBe(504);
       expect(performance.now() - t0).toBeLessThan(2000);
-      await Promise.race([fake.requests[1]!.ended, Bun.sleep(2000)]);
-      expect(fake.requests[1]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+      expect(await closedWithin(fake.requests[1]!, 2000)).toBe(true);
+    });
   });
 
   test("the SDK's environment switches do not reach the client: the Gemini API and the mapping's key, always", async () => {

@@ -1,8 +1,9 @@
 /** The `mistral` provider through the real Mistral SDK, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -10,7 +11,7 @@ let svc: Harness;
 const MODEL = "mistral-small";
 const user = [{ role: "user", content: "What is the weather in Paris?" }];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startMistralFake({ apiKey: "mk-test" });
   svc = await startService({
     // Routing's retries are off here (maxRetries 0) so each upstream request counted is the SDK's
@@ -18,14 +19,7 @@ beforeAll(async () => {
     mapping: singleTargetMapping({ type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url, maxRetries: 0 }, "mistral-small-latest", MODEL),
     env: { MISTRAL_KEY: "mk-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("mistral: streaming", () => {
@@ -202,13 +196,11 @@ describe("mistral: streaming", () => {
   test('finish_reason "error" mid-stream becomes error, usage, finish:error', async () => {
     fake.answer(() => ({ text: ["Partial"], finishReason: "error", usage: { prompt_tokens: 11, completion_tokens: 1 } }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain('finish_reason "error"');
     expect(lines.find((l) => l.type === "usage")).toMatchObject({ inputTokens: 11 });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", inputTokens: 11 });
   });
@@ -219,51 +211,34 @@ describe("mistral: streaming", () => {
       rawEventAfterContent: { object: "error", message: "Service unavailable.", type: "internal_server_error", param: null, code: "1000" },
     }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
+    const error = expectStreamFailed(lines);
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain("mistral stream failed");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
   });
 
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", usageSource: "estimated" });
   });
 
   test("client disconnect aborts the upstream request at once", async () => {
     fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 
@@ -347,16 +322,11 @@ describe("mistral: JSON answers", () => {
   });
 
   test("configured headers reach Mistral on every call", async () => {
-    const withHeaders = await startService({
-      mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }) }, async (withHeaders) => {
       fake.answer(() => ({ text: ["ok"], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
       for (const stream of [false, true]) expect((await withHeaders.post({ model: "m", messages: user, stream })).status).toBe(200);
       expect(fake.requests.map((r) => r.headers["x-team"])).toEqual(["search", "search"]);
-    } finally {
-      await withHeaders.stop();
-    }
+    });
   });
 
   test("a seed that is not an integer is refused before calling Mistral", async () => {
@@ -399,12 +369,8 @@ describe("mistral: upstream errors map to the contract", () => {
   for (const [name, answer, status, code, text] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: MODEL, messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-7" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-7");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-7" });
+      const { answers, events } = await expectUpstreamError(svc, { model: MODEL, messages: user }, { status, code, requestId: "req-7" });
+      for (const { res, body } of answers) {
         expect(body.message).toContain(status === 400 ? "" : "mistral");
         if (text) expect(body.message).toContain(text);
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
@@ -412,37 +378,25 @@ describe("mistral: upstream errors map to the contract", () => {
       }
       // The SDK's own retries are off: one upstream request per call.
       expect(fake.requests.length).toBe(2);
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code && e.provider === "mistral")).toBe(true);
+      expect(events.every((e) => e.provider === "mistral")).toBe(true);
     });
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "k", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      for (const stream of [false, true]) {
-        const res = await dead.post({ model: "m", messages: user, stream });
-        expect(res.status).toBe(502);
-        expect(((await res.json()) as any).message).toContain("could not reach mistral");
-      }
-    } finally {
-      await dead.stop();
+    const answers = await answersFromUnreachable({ type: "mistral", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
+      expect(res.status).toBe(502);
+      expect(body.message).toContain("could not reach mistral");
     }
   });
 
   test("a request timeout is a 504", async () => {
-    const slow = await startService({
-      mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }),
-    });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }) }, async (slow) => {
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const res = await slow.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
-      await Promise.race([fake.requests[0]!.ended, Bun.sleep(3000)]);
-      expect(fake.requests[0]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+      expect(await closedWithin(fake.requests[0]!)).toBe(true);
+    });
   });
 });

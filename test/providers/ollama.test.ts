@@ -1,8 +1,9 @@
 /** The `ollama` provider (native `/api/chat`, NDJSON) against the byte-faithful fake Ollama. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
@@ -11,17 +12,10 @@ const MODEL = "llama";
 const user = [{ role: "user", content: "What is the weather in Tokyo?" }];
 const weatherTool = { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startOllamaFake({ models: ["llama3.2", "gpt-oss:20b"] });
   svc = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: `${fake.url}/` }, "llama3.2", MODEL) });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("ollama: streaming", () => {
@@ -185,12 +179,10 @@ describe("ollama: streaming", () => {
   test('a mid-stream {"error"} line becomes error, usage, finish:error with Ollama\'s message', async () => {
     fake.answer(() => ({ text: [" Yes"], midStreamError: "an error was encountered while running the model" }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: " Yes" });
-    const error = lines.find((l) => l.type === "error") as { code: string; message: string };
     expect(error.code).toBe("upstream_error");
     expect(error.message).toBe("ollama stream failed: an error was encountered while running the model");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
   });
@@ -205,47 +197,31 @@ describe("ollama: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error).toMatchObject({ code: "upstream_error" });
   });
 
   test("a stream that ends without its done line is an error, not a success", async () => {
     fake.answer(() => ({ text: ["Cut"], omitDone: true }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("final `done` line");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    const error = expectStreamFailed(lines);
+    expect(error.message).toContain("final `done` line");
   });
 
   test("client disconnect aborts the upstream request at once", async () => {
     fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: MODEL, messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 
@@ -349,29 +325,19 @@ describe("ollama: upstream errors map to the contract", () => {
   for (const [name, answer, status, code, text] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: MODEL, messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-9" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-9");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-9" });
-        expect(body.message).toContain(text);
-      }
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code && e.provider === "ollama")).toBe(true);
+      const { answers, events } = await expectUpstreamError(svc, { model: MODEL, messages: user }, { status, code, requestId: "req-9" });
+      for (const { body } of answers) expect(body.message).toContain(text);
+      expect(events.every((e) => e.provider === "ollama")).toBe(true);
     });
   }
 
   test("an unknown model (Ollama's real 404) names the model", async () => {
-    const other = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url }, "llama9") });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url }, "llama9") }, async (other) => {
       fake.answer(() => ({ text: ["never"] }));
       const res = await other.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(502);
       expect(((await res.json()) as any).message).toBe('ollama has no such model or deployment: model "llama9" not found, try pulling it first');
-    } finally {
-      await other.stop();
-    }
+    });
   });
 
   test("apiKey is sent as a bearer token; a refused key is the service's problem (502), never echoed", async () => {
@@ -393,30 +359,21 @@ describe("ollama: upstream errors map to the contract", () => {
   });
 
   test("an unreachable Ollama is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: "http://127.0.0.1:9" }) });
-    try {
-      for (const stream of [false, true]) {
-        const res = await dead.post({ model: "m", messages: user, stream });
-        expect(res.status).toBe(502);
-        expect(((await res.json()) as any).message).toContain("could not reach ollama");
-      }
-    } finally {
-      await dead.stop();
+    const answers = await answersFromUnreachable({ type: "ollama", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
+      expect(res.status).toBe(502);
+      expect(body.message).toContain("could not reach ollama");
     }
   });
 
   test("a request timeout is a 504 and closes the upstream socket", async () => {
-    const slow = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url, timeoutMs: 300 }, "llama3.2") });
-    try {
+    await withService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: fake.url, timeoutMs: 300 }, "llama3.2") }, async (slow) => {
       fake.answer(() => ({ hangBeforeHeaders: true }));
       const res = await slow.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
-      await Promise.race([fake.requests[0]!.ended, Bun.sleep(3000)]);
-      expect(fake.requests[0]!.clientClosed).toBe(true);
-    } finally {
-      await slow.stop();
-    }
+      expect(await closedWithin(fake.requests[0]!)).toBe(true);
+    });
   });
 
   test("a garbage line mid-stream is an upstream error in the stream", async () => {
@@ -429,8 +386,8 @@ describe("ollama: upstream errors map to the contract", () => {
       ],
     }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect((lines.find((l) => l.type === "error") as { message: string }).message).toContain("malformed JSON");
+    const error = expectStreamFailed(lines);
+    expect(error.message).toContain("malformed JSON");
   });
 });
 

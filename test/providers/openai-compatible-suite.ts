@@ -3,10 +3,11 @@
  * real SDK client against the provider's flavour of the compatible fake. Each provider's test
  * file calls `describeCompatibleProvider` and adds the cases for its own quirks.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import type { ScriptedResponse } from "../fakes/fake-upstream";
 import { defaultAnswer, startCompatibleFake, type CompatibleFake, type Quirks } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 export interface CompatibleProviderSpec {
@@ -52,19 +53,12 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
     model,
   };
 
-  beforeAll(async () => {
+  serviceAgainstFake(async () => {
     fake = await startCompatibleFake(spec.quirks);
     svc = await startService({ mapping: singleTargetMapping(spec.provider(fake.url), spec.deploymentName, model), env: spec.env });
+    return { svc, fake };
   });
-  afterAll(async () => {
-    await svc.stop();
-    await fake.close();
-  });
-  beforeEach(() => {
-    fake.requests.length = 0;
-    fake.answer(defaultAnswer);
-    svc.sink.events.length = 0;
-  });
+  beforeEach(() => fake.answer(defaultAnswer));
 
   const post = (body: Record<string, unknown>, init?: RequestInit) => svc.post({ model, messages: user, ...body }, init);
   const expectedQuery = spec.quirks.query ? `?${new URLSearchParams(spec.quirks.query)}` : "";
@@ -115,13 +109,11 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
     test("a mid-stream error event becomes error, usage, finish:error", async () => {
       fake.answer(() => ({ text: ["Partial"], midStreamError: { message: "The server had an error while processing your request." } }));
       const lines = await readNdjson(await post({ stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
+      const error = expectStreamFailed(lines);
       expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-      const error = lines.find((l) => l.type === "error") as { code: string; message: string };
       expect(error.code).toBe("upstream_error");
       expect(error.message).toContain("The server had an error while processing your request.");
       expect(error.message).toContain(spec.type);
-      expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
       const [event] = await svc.sink.waitFor(1);
       expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
       expect(event!.outputTokens).toBeGreaterThan(0);
@@ -130,27 +122,18 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
     test("a connection reset mid-stream ends the stream in the grammar", async () => {
       fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
       const lines = await readNdjson(await post({ stream: true }));
-      expect(grammarViolations(lines)).toEqual([]);
+      expectStreamFailed(lines);
       expect(streamedText(lines)).toBe("Half an answer");
-      expect(lines.some((l) => l.type === "error")).toBe(true);
-      expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
       const [event] = await svc.sink.waitFor(1);
       expect(event!.status).toBe("error");
     });
 
     test("a client that goes away aborts the upstream request at once", async () => {
       fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-      const controller = new AbortController();
-      const res = await post({ stream: true }, { signal: controller.signal });
-      const reader = res.body!.getReader();
-      await reader.read();
-      controller.abort();
-      const upstream = fake.requests[0]!;
-      await Promise.race([upstream.ended, Bun.sleep(3000)]);
-      expect(upstream.clientClosed).toBe(true);
-      const [event] = await svc.sink.waitFor(1);
+      const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model, messages: user, stream: true });
+      expect(upstreamClosed).toBe(true);
       expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-      expect(event!.outputTokens).toBeGreaterThan(0);
+      expect(event.outputTokens).toBeGreaterThan(0);
     });
   });
 
@@ -280,18 +263,13 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
     for (const [name, answer, status, code] of cases) {
       test(`${name} → ${status} ${code}`, async () => {
         fake.answer(answer);
-        for (const stream of [false, true]) {
-          const res = await post({ stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
-          expect(res.status).toBe(status);
-          const body: any = await res.json();
-          expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
+        const { answers } = await expectUpstreamError(svc, { model, messages: user }, { status, code, requestId: "req-42" });
+        for (const { res, body } of answers) {
           if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
           if (name === "bad key") expect(body.message).not.toContain("sk-abc");
           if (code === "upstream_invalid_request") expect(body.message).toBe("This model's maximum context length is 8192 tokens.");
           if (name === "server error") expect(body.message).toBe(`${spec.type} failed (HTTP 500): The server had an error`);
         }
-        const events = await svc.sink.waitFor(2);
-        expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
       });
     }
   });

@@ -1,27 +1,21 @@
 /** The `openai` provider through the real SDK client, against the byte-faithful fake upstream. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
 let svc: Harness;
 const user = [{ role: "user", content: "What is the weather in Paris?" }];
 
-beforeAll(async () => {
+serviceAgainstFake(async () => {
   fake = await startOpenAIFake({ apiKey: "sk-test" });
   svc = await startService({
     mapping: singleTargetMapping({ type: "openai", apiKey: "${OPENAI_KEY}", baseUrl: `${fake.url}/v1` }, "gpt-4o-2024-08-06", "gpt-4o"),
     env: { OPENAI_KEY: "sk-test" },
   });
-});
-afterAll(async () => {
-  await svc.stop();
-  await fake.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  svc.sink.events.length = 0;
+  return { svc, fake };
 });
 
 describe("openai: streaming", () => {
@@ -96,12 +90,10 @@ describe("openai: streaming", () => {
   test("a mid-stream error event becomes error, usage, finish:error", async () => {
     fake.answer(() => ({ text: ["Partial"], midStreamError: { message: "The server had an error processing your request." } }));
     const lines = await readNdjson(await svc.post({ model: "gpt-4o", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
-    const error = lines.find((l) => l.type === "error");
     expect(error).toMatchObject({ type: "error", code: "upstream_error" });
-    expect((error as { message: string }).message).toContain("The server had an error processing your request.");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
+    expect(error.message).toContain("The server had an error processing your request.");
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
     expect(event!.outputTokens).toBeGreaterThan(0);
@@ -110,17 +102,15 @@ describe("openai: streaming", () => {
   test("a connection reset mid-stream ends the stream in the grammar", async () => {
     fake.answer(() => ({ text: ["Half an ans", "wer"], resetAfterContent: true }));
     const lines = await readNdjson(await svc.post({ model: "gpt-4o", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half an answer");
-    expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "error" });
-    expect(lines.some((l) => l.type === "error")).toBe(true);
   });
 
   test("a malformed chunk is an upstream error in the stream", async () => {
     fake.answer(() => ({ text: ["ok", "more"], malformedChunk: "{not json" }));
     const lines = await readNdjson(await svc.post({ model: "gpt-4o", messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error" });
+    const error = expectStreamFailed(lines);
+    expect(error).toMatchObject({ code: "upstream_error" });
   });
 
   test("without include_usage support the usage is estimated locally", async () => {
@@ -145,31 +135,17 @@ describe("openai: streaming", () => {
 
   test("client disconnect aborts the upstream request at once", async () => {
     fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const controller = new AbortController();
-    const res = await svc.post({ model: "gpt-4o", messages: user, stream: true }, { signal: controller.signal });
-    const reader = res.body!.getReader();
-    await reader.read();
-    controller.abort();
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: "gpt-4o", messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
     expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event!.outputTokens).toBeGreaterThan(0);
+    expect(event.outputTokens).toBeGreaterThan(0);
   });
 
   test("client disconnect before the first byte aborts the upstream too", async () => {
     fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const controller = new AbortController();
-    const pending = svc.post({ model: "gpt-4o", messages: user, stream: true }, { signal: controller.signal }).catch(() => null);
-    while (fake.requests.length === 0) await Bun.sleep(10);
-    controller.abort();
-    await pending;
-    const upstream = fake.requests[0]!;
-    await Promise.race([upstream.ended, Bun.sleep(3000)]);
-    expect(upstream.clientClosed).toBe(true);
-    const [event] = await svc.sink.waitFor(1);
-    expect(event!.status).toBe("cancelled");
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: "gpt-4o", messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
   });
 });
 
@@ -251,31 +227,22 @@ describe("openai: upstream errors map to the contract", () => {
   for (const [name, answer, status, code, upstreamRequests] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      for (const stream of [false, true]) {
-        const res = await svc.post({ model: "gpt-4o", messages: user, stream }, { headers: { "content-type": "application/json", "x-request-id": "req-42" } });
-        expect(res.status).toBe(status);
-        expect(res.headers.get("x-request-id")).toBe("req-42");
-        const body: any = await res.json();
-        expect(body).toMatchObject({ statusCode: status, code, requestId: "req-42" });
+      const { answers, events } = await expectUpstreamError(svc, { model: "gpt-4o", messages: user }, { status, code, requestId: "req-42" });
+      for (const { res, body } of answers) {
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
         if (status === 502 && name === "bad key") expect(body.message).not.toContain("sk-abc");
         if (code === "upstream_invalid_request") expect(body.message).toContain("maximum context length");
       }
       expect(fake.requests.length).toBe(2 * upstreamRequests);
-      const events = await svc.sink.waitFor(2);
-      expect(events.every((e) => e.status === "error" && e.error?.code === code)).toBe(true);
       expect(events.every((e) => e.attempts.length === upstreamRequests)).toBe(true);
     });
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const dead = await startService({ mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: "http://127.0.0.1:9/v1" }) });
-    try {
-      const res = await dead.post({ model: "m", messages: user });
+    const answers = await answersFromUnreachable({ type: "openai", apiKey: "k", baseUrl: `${UNREACHABLE_URL}/v1` }, { model: "m", messages: user });
+    for (const { res, body } of answers) {
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toContain("could not reach openai");
-    } finally {
-      await dead.stop();
+      expect(body.message).toContain("could not reach openai");
     }
   });
 });

@@ -8,6 +8,7 @@ import { createLogger } from "../../src/observability/logger";
 import { sseData } from "../fakes/fake-upstream";
 import { compatibleResponse, openAIError, QUIRKS, startCompatibleFake } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { expectStreamFailed } from "../support/provider-scenarios";
 import { singleTargetMapping, startService } from "../support/service-harness";
 import { describeCompatibleProvider, user } from "./openai-compatible-suite";
 
@@ -56,9 +57,9 @@ describe("remote_completion: quirks", () => {
     const chunk = { id: "gen-1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "Half" }, finish_reason: null }] };
     fake.answer(() => ({ status: 200, headers: { "content-type": "text/event-stream" }, body: [{ write: sseData(chunk, "\r\n") }] }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
+    const error = expectStreamFailed(lines);
     expect(streamedText(lines)).toBe("Half");
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_error", message: "upstream stream ended before a finish reason" });
+    expect(error).toMatchObject({ code: "upstream_error", message: "upstream stream ended before a finish reason" });
   });
 
   test("whole tool calls without index or type, each in its own chunk, stay separate calls", async () => {

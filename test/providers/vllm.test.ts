@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { compatibleResponse, QUIRKS, startCompatibleFake, vllmError } from "../fakes/openai-compatible/compatible-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { expectStreamFailed } from "../support/provider-scenarios";
 import { singleTargetMapping, startService } from "../support/service-harness";
 import { describeCompatibleProvider, user } from "./openai-compatible-suite";
 
@@ -104,8 +105,8 @@ describe("vllm: quirks", () => {
     const { fake, svc, model } = ctx;
     fake.answer(() => ({ text: ["Partial"], midStreamError: { message: "CUDA out of memory", flat: true } }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true }));
-    expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toEqual({ type: "error", code: "upstream_error", message: "vllm stream failed: CUDA out of memory" });
+    const error = expectStreamFailed(lines);
+    expect(error).toEqual({ type: "error", code: "upstream_error", message: "vllm stream failed: CUDA out of memory" });
   });
 
   test("images are sent as image_url parts", async () => {

@@ -5,13 +5,14 @@
  */
 import type { ChatCompletionRequest, ContentChunk } from "@mistralai/mistralai/models/components";
 import type { Message } from "../../core/request";
+import { toolResultNames } from "../message-history";
 import { toMistralToolCallId } from "./mistral-tool-call-id";
 
 export type MistralMessage = ChatCompletionRequest["messages"][number];
 
 export function convertToMistralMessages(messages: Message[]): MistralMessage[] {
-  /** Tool names by our (unmapped) call id, for the `name` of each tool result. */
-  const toolNames = new Map<string, string>();
+  /** The `name` of each tool result, found by our (unmapped) call id. */
+  const toolNames = toolResultNames(messages);
   const out: MistralMessage[] = new Array(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
@@ -34,7 +35,6 @@ export function convertToMistralMessages(messages: Message[]): MistralMessage[] 
       case "assistant": {
         const calls = m.toolCalls;
         if (calls?.length) {
-          for (const c of calls) toolNames.set(c.id, c.name);
           out[i] = {
             role: "assistant",
             content: m.content ?? "",
@@ -51,7 +51,7 @@ export function convertToMistralMessages(messages: Message[]): MistralMessage[] 
         break;
       }
       case "tool": {
-        const name = toolNames.get(m.toolCallId);
+        const name = toolNames[i];
         out[i] = {
           role: "tool",
           toolCallId: toMistralToolCallId(m.toolCallId),

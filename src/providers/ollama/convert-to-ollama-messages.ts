@@ -5,6 +5,7 @@
  */
 import { GatewayError } from "../../core/errors";
 import type { Message } from "../../core/request";
+import { joinTextParts, toolResultNames } from "../message-history";
 
 export interface OllamaToolCall {
   id?: string;
@@ -18,8 +19,8 @@ export type OllamaMessage =
   | { role: "tool"; content: string; tool_name: string; tool_call_id: string };
 
 export function convertToOllamaMessages(messages: Message[]): OllamaMessage[] {
-  /** Tool names by call id: Ollama matches a result to its tool by name. */
-  const toolNames = new Map<string, string>();
+  /** The tool each result answers: Ollama matches a result to its tool by name. */
+  const toolNames = toolResultNames(messages);
   const out: OllamaMessage[] = new Array(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
@@ -34,16 +35,16 @@ export function convertToOllamaMessages(messages: Message[]): OllamaMessage[] {
       case "assistant": {
         const msg: Extract<OllamaMessage, { role: "assistant" }> = { role: "assistant", content: m.content ?? "" };
         if (m.toolCalls?.length) {
-          msg.tool_calls = m.toolCalls.map((c, j) => {
-            toolNames.set(c.id, c.name);
-            return { id: c.id, function: { name: c.name, arguments: argumentsObject(c.arguments, `messages[${i}].toolCalls[${j}].arguments`) } };
-          });
+          msg.tool_calls = m.toolCalls.map((c, j) => ({
+            id: c.id,
+            function: { name: c.name, arguments: argumentsObject(c.arguments, `messages[${i}].toolCalls[${j}].arguments`) },
+          }));
         }
         out[i] = msg;
         break;
       }
       case "tool": {
-        const name = toolNames.get(m.toolCallId);
+        const name = toolNames[i];
         if (name === undefined) {
           throw invalid(`messages[${i}].toolCallId`, `no earlier assistant tool call has id "${m.toolCallId}" (ollama needs the tool's name)`);
         }
@@ -56,14 +57,13 @@ export function convertToOllamaMessages(messages: Message[]): OllamaMessage[] {
 }
 
 function userWithParts(parts: Exclude<Extract<Message, { role: "user" }>["content"], string>, i: number): OllamaMessage {
-  const text: string[] = [];
   const images: string[] = [];
   parts.forEach((p, j) => {
-    if (p.type === "text") text.push(p.text);
-    else images.push(base64Image(p.url, `messages[${i}].content[${j}].url`));
+    if (p.type === "image") images.push(base64Image(p.url, `messages[${i}].content[${j}].url`));
   });
   // Ollama has one text per message; parts are kept apart by a newline.
-  return images.length ? { role: "user", content: text.join("\n"), images } : { role: "user", content: text.join("\n") };
+  const content = joinTextParts(parts);
+  return images.length ? { role: "user", content, images } : { role: "user", content };
 }
 
 /** `data:image/png;base64,AAAA` → `AAAA`. Ollama cannot fetch URLs. */

@@ -1,5 +1,6 @@
 /** Our messages → OpenAI chat messages (the shape every OpenAI-compatible provider takes). */
-import type { ContentPart, Message } from "../../core/request";
+import type { Message } from "../../core/request";
+import { joinTextParts } from "../message-history";
 
 export type OpenAIContentPart =
   | { type: "text"; text: string }
@@ -22,13 +23,6 @@ export interface ConvertOptions {
   mapToolCallId?: (id: string) => string;
   /** Send user content as one string (providers without content parts); images must be refused before. */
   joinTextParts?: boolean;
-}
-
-/** The text of a content given as parts, one part per line (image parts have none). */
-export function joinTextParts(parts: readonly ContentPart[]): string {
-  const texts: string[] = [];
-  for (const p of parts) if (p.type === "text") texts.push(p.text);
-  return texts.join("\n");
 }
 
 export function convertToOpenAIMessages(messages: Message[], options: ConvertOptions = {}): OpenAIChatMessage[] {

@@ -95,15 +95,25 @@ export function openAIClientOptions(config: ProviderConfig): {
   };
 }
 
+/**
+ * A server at the mapping's `baseUrl` (required) where the Bearer key is optional: vLLM, any
+ * remote compatible endpoint.
+ */
+export function createBaseUrlAdapter(config: ProviderConfig, dialect: OpenAIDialect): ProviderAdapter {
+  if (!config.baseUrl) throw new Error("baseUrl is required");
+  const client = new OpenAI({ baseURL: config.baseUrl, ...openAIClientOptions(config), ...optionalBearerKey(config) });
+  return createOpenAICompatibleAdapter({ dialect, client });
+}
+
 /** Stands in for a key the SDK insists on; never sent (its header is removed). */
 const NO_KEY = "no-key";
 
 /**
- * Bearer auth where the key is optional (vLLM, remote endpoints): with no key configured the SDK
- * still demands one, so it gets a placeholder and its `Authorization` header is removed — unless
- * the mapping's `headers` set one themselves. Spread after `openAIClientOptions`.
+ * Bearer auth where the key is optional: with no key configured the SDK still demands one, so it
+ * gets a placeholder and its `Authorization` header is removed — unless the mapping's `headers`
+ * set one themselves. Spread after `openAIClientOptions`.
  */
-export function optionalBearerKey(config: ProviderConfig): { apiKey: string; defaultHeaders?: Record<string, string | null> } {
+function optionalBearerKey(config: ProviderConfig): { apiKey: string; defaultHeaders?: Record<string, string | null> } {
   if (config.apiKey) return { apiKey: config.apiKey };
   return { apiKey: NO_KEY, defaultHeaders: { Authorization: null, ...config.headers } };
 }

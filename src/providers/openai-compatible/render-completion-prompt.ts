@@ -19,7 +19,7 @@
  * Tool calls and images never reach here: the request is refused before.
  */
 import type { Message } from "../../core/request";
-import { joinTextParts } from "./convert-to-openai-messages";
+import { joinTextParts } from "../message-history";
 
 export const USER_LABEL = "User:";
 export const ASSISTANT_LABEL = "Assistant:";

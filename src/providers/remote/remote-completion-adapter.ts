@@ -3,9 +3,8 @@
  * (the parameters every compatible server knows) and reads answers defensively: usage missing
  * (estimated) or on any chunk, no `[DONE]`, comment lines, CRLF framing, whole tool calls.
  */
-import OpenAI from "openai";
 import type { ProviderConfig } from "../../config/mapping";
-import { createOpenAICompatibleAdapter, openAIClientOptions, optionalBearerKey } from "../openai-compatible/openai-compatible-adapter";
+import { createBaseUrlAdapter } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
 import type { ProviderAdapter } from "../provider-adapter";
 
@@ -22,7 +21,5 @@ export const REMOTE_COMPLETION_DIALECT: OpenAIDialect = {
 };
 
 export function createRemoteCompletionAdapter(config: ProviderConfig): ProviderAdapter {
-  if (!config.baseUrl) throw new Error("baseUrl is required");
-  const client = new OpenAI({ baseURL: config.baseUrl, ...openAIClientOptions(config), ...optionalBearerKey(config) });
-  return createOpenAICompatibleAdapter({ dialect: REMOTE_COMPLETION_DIALECT, client });
+  return createBaseUrlAdapter(config, REMOTE_COMPLETION_DIALECT);
 }

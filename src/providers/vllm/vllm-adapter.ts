@@ -3,9 +3,8 @@
  * `reasoning` / `reasoning_content`, usage on every chunk, a trailing empty arguments fragment,
  * integer error codes, flat error chunks) are read by the shared translator.
  */
-import OpenAI from "openai";
 import type { ProviderConfig } from "../../config/mapping";
-import { createOpenAICompatibleAdapter, openAIClientOptions, optionalBearerKey } from "../openai-compatible/openai-compatible-adapter";
+import { createBaseUrlAdapter } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
 import type { ProviderAdapter } from "../provider-adapter";
 
@@ -21,7 +20,5 @@ export const VLLM_DIALECT: OpenAIDialect = {
 };
 
 export function createVllmAdapter(config: ProviderConfig): ProviderAdapter {
-  if (!config.baseUrl) throw new Error("baseUrl is required");
-  const client = new OpenAI({ baseURL: config.baseUrl, ...openAIClientOptions(config), ...optionalBearerKey(config) });
-  return createOpenAICompatibleAdapter({ dialect: VLLM_DIALECT, client });
+  return createBaseUrlAdapter(config, VLLM_DIALECT);
 }
