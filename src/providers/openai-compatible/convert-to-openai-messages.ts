@@ -17,23 +17,18 @@ export type OpenAIChatMessage =
   | { role: "tool"; tool_call_id: string; content: string };
 
 export interface ConvertOptions {
-  /** Role to send system/developer prompts as; `undefined` keeps the client's. */
-  systemRole?: "system" | "developer";
-  /** Maps a tool-call id from history to one the provider accepts (Mistral wants 9 alphanumerics). */
-  mapToolCallId?: (id: string) => string;
   /** Send user content as one string (providers without content parts); images must be refused before. */
   joinTextParts?: boolean;
 }
 
 export function convertToOpenAIMessages(messages: Message[], options: ConvertOptions = {}): OpenAIChatMessage[] {
-  const mapId = options.mapToolCallId ?? ((id: string) => id);
   const out: OpenAIChatMessage[] = new Array(messages.length);
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
     switch (m.role) {
       case "system":
       case "developer":
-        out[i] = { role: options.systemRole ?? m.role, content: m.content };
+        out[i] = { role: m.role, content: m.content };
         break;
       case "user":
         out[i] = {
@@ -50,7 +45,7 @@ export function convertToOpenAIMessages(messages: Message[], options: ConvertOpt
         const msg: OpenAIChatMessage = { role: "assistant", content: m.content ?? null };
         if (m.toolCalls?.length) {
           msg.tool_calls = m.toolCalls.map((c) => ({
-            id: mapId(c.id),
+            id: c.id,
             type: "function" as const,
             function: { name: c.name, arguments: c.arguments },
           }));
@@ -59,7 +54,7 @@ export function convertToOpenAIMessages(messages: Message[], options: ConvertOpt
         break;
       }
       case "tool":
-        out[i] = { role: "tool", tool_call_id: mapId(m.toolCallId), content: m.content };
+        out[i] = { role: "tool", tool_call_id: m.toolCallId, content: m.content };
         break;
     }
   }

@@ -8,7 +8,6 @@ import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import type { ProviderConfig } from "../../config/mapping";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import type { ConvertOptions } from "./convert-to-openai-messages";
 import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
 import { buildOpenAICompletionBody } from "./openai-completion-body";
@@ -20,14 +19,13 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
 export interface OpenAICompatibleOptions {
   dialect: OpenAIDialect;
   client: OpenAI;
-  convert?: ConvertOptions;
   /** `chat` (default): `/chat/completions`. `completions`: the legacy text API, `/completions`. */
   api?: "chat" | "completions";
 }
 
 type Create = (body: unknown, options: { signal: AbortSignal }) => Promise<unknown>;
 
-export function createOpenAICompatibleAdapter({ dialect, client, convert, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
+export function createOpenAICompatibleAdapter({ dialect, client, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
   const create = (legacy ? client.completions.create.bind(client.completions) : client.chat.completions.create.bind(client.chat.completions)) as Create;
   return {
@@ -36,7 +34,7 @@ export function createOpenAICompatibleAdapter({ dialect, client, convert, api = 
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = legacy
         ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
-        : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger, convert);
+        : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
       // The legacy prompt ends with "Assistant:", so answers start with the space after it.
       const trim = legacy ? new LeadingWhitespaceTrim() : null;
       try {

@@ -2,7 +2,7 @@
 import { GatewayError, type FieldProblem } from "../../core/errors";
 import type { CompletionRequest, Message } from "../../core/request";
 import type { Logger } from "../../observability/logger";
-import { convertToOpenAIMessages, type ConvertOptions, type OpenAIChatMessage } from "./convert-to-openai-messages";
+import { convertToOpenAIMessages, type OpenAIChatMessage } from "./convert-to-openai-messages";
 import type { OpenAIDialect } from "./openai-dialect";
 
 /** The generation parameters the chat and the legacy completions APIs share. */
@@ -139,12 +139,11 @@ export function buildOpenAIChatBody(
   deploymentName: string,
   dialect: OpenAIDialect,
   logger: Logger,
-  convert: ConvertOptions = {},
 ): OpenAIChatBody {
   checkDialectSupport(request, dialect);
   const body: OpenAIChatBody = {
     model: deploymentName,
-    messages: convertToOpenAIMessages(request.messages, dialect.contentParts === false ? { ...convert, joinTextParts: true } : convert),
+    messages: convertToOpenAIMessages(request.messages, { joinTextParts: dialect.contentParts === false }),
     stream: request.stream,
   };
   const dropped = applyGenerationParameters(request, deploymentName, dialect, body);
