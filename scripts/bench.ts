@@ -42,6 +42,10 @@ const { values: opts } = parseArgs({
     "no-build": { type: "boolean", default: false },
     out: { type: "string", default: join(root, "bench-results") },
     "service-stdout": { type: "string" },
+    concurrency: { type: "string" },
+    modes: { type: "string" },
+    "compare-binary": { type: "string" },
+    phases: { type: "string" },
   },
   strict: true,
 });
@@ -51,11 +55,15 @@ const durationS = Number(opts.duration ?? (smoke ? 1 : opts.soak ? 600 : 5));
 const rounds = Number(opts.rounds ?? (smoke ? 1 : 3));
 const pacedRate = Number(opts.rate ?? 1000);
 const wrkThreads = Number(opts.threads);
-const concurrencies = smoke ? [10] : [10, 100];
-const modes = ["json", "stream"] as const;
-type Mode = (typeof modes)[number];
-type TargetName = "direct" | "proxy" | "service";
-const targetNames: TargetName[] = ["direct", "proxy", "service"];
+const concurrencies = opts.concurrency ? opts.concurrency.split(",").map(Number) : smoke ? [10] : [10, 100];
+const allModes = ["json", "stream"] as const;
+type Mode = (typeof allModes)[number];
+const modes: Mode[] = opts.modes ? (opts.modes.split(",") as Mode[]) : [...allModes];
+/** `before`: another build of the service (`--compare-binary`), to measure a change in one run. */
+type TargetName = "direct" | "proxy" | "service" | "before";
+type Phase = "saturated" | "paced";
+const phases: Phase[] = opts.phases ? (opts.phases.split(",") as Phase[]) : ["saturated", "paced"];
+const targetNames: TargetName[] = ["direct", "proxy", "service", ...(opts["compare-binary"] ? (["before"] as const) : [])];
 
 // ---------------------------------------------------------------------------------------------
 // processes
@@ -118,11 +126,11 @@ async function freePort(): Promise<number> {
 const binary = join(root, "dist/completion-service");
 
 /** Starts the compiled service; resolves once `/api/v1/health` answers 200, with the time it took. */
-async function startService(mappingPath: string, extraEnv: Record<string, string> = {}): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
+async function startService(mappingPath: string, extraEnv: Record<string, string> = {}, executable = binary): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
   const port = await freePort();
   const stdout = opts["service-stdout"] ? Bun.file(opts["service-stdout"]) : "ignore";
   const t0 = performance.now();
-  const proc = Bun.spawn([binary], {
+  const proc = Bun.spawn([executable], {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       PORT: String(port),
@@ -131,7 +139,8 @@ async function startService(mappingPath: string, extraEnv: Record<string, string
       ...extraEnv,
     },
     stdout,
-    stderr: "pipe",
+    // Only a crash writes here (logs go to stdout): let it show.
+    stderr: "inherit",
   });
   children.push(proc);
   const health = `http://127.0.0.1:${port}/api/v1/health`;
@@ -144,7 +153,7 @@ async function startService(mappingPath: string, extraEnv: Record<string, string
         return { proc, port, startupMs };
       }
     } catch {}
-    if (proc.exitCode !== null) throw new Error(`the service exited: ${await new Response(proc.stderr as ReadableStream).text()}`);
+    if (proc.exitCode !== null) throw new Error(`the service exited with ${proc.exitCode} before it was healthy`);
     await Bun.sleep(2);
   }
   throw new Error("the service did not become healthy within 15 s");
@@ -200,7 +209,7 @@ function rssSampler(pid: number, everyMs = 250): { stop(): number } {
 const prompt = [{ role: "user", content: "Say twenty words." }];
 function bodyFor(target: TargetName, mode: Mode): string {
   const stream = mode === "stream";
-  if (target === "service") return JSON.stringify({ model: "bench", messages: prompt, stream });
+  if (target === "service" || target === "before") return JSON.stringify({ model: "bench", messages: prompt, stream });
   return JSON.stringify({
     model: "gpt-4o-mini",
     messages: prompt,
@@ -334,7 +343,7 @@ async function sanityCheck(urls: Record<TargetName, string>): Promise<void> {
       const text = await res.text();
       const ok =
         res.status === 200 &&
-        (target === "service"
+        (target === "service" || target === "before"
           ? mode === "stream"
             ? text.trim().split("\n").length === 23 && text.includes('"finishReason":"stop"')
             : JSON.parse(text).outputText?.startsWith("Word")
@@ -432,13 +441,15 @@ async function comparison(): Promise<number> {
     if (i < starts - 1) await stopProcess(service.proc);
   }
   const idleRss = memoryMB(service.proc.pid).rss;
+  const before = opts["compare-binary"] ? await startService(mapping, {}, opts["compare-binary"]) : null;
 
-  const urls: Record<TargetName, string> = {
+  const urls = {
     direct: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
     proxy: `http://127.0.0.1:${proxy.port}/v1/chat/completions`,
     service: `http://127.0.0.1:${service.port}/api/v1/completions`,
-  };
-  const pids: Record<TargetName, number> = { direct: upstream.proc.pid, proxy: proxy.proc.pid, service: service.proc.pid };
+    before: `http://127.0.0.1:${before?.port}/api/v1/completions`,
+  } satisfies Record<TargetName, string>;
+  const pids = { direct: upstream.proc.pid, proxy: proxy.proc.pid, service: service.proc.pid, before: before?.proc.pid ?? 0 } satisfies Record<TargetName, number>;
   await sanityCheck(urls);
 
   // Warm-up: JIT and connection pools, not recorded.
@@ -450,12 +461,12 @@ async function comparison(): Promise<number> {
 
   const runs: RunRecord[] = [];
   const rss = rssSampler(service.proc.pid);
-  const total = rounds * modes.length * concurrencies.length * 2 * targetNames.length;
+  const total = rounds * modes.length * concurrencies.length * phases.length * targetNames.length;
   let n = 0;
   for (let round = 0; round < rounds; round++) {
     for (const mode of modes) {
       for (const concurrency of concurrencies) {
-        for (const phase of ["saturated", "paced"] as const) {
+        for (const phase of phases) {
           // A B C, then B C A, then C A B: each target runs first, middle and last alike.
           const order = targetNames.map((_, i) => targetNames[(i + round) % targetNames.length]!);
           for (const target of order) {
@@ -491,11 +502,12 @@ async function comparison(): Promise<number> {
   }
   const peakRss = rss.stop();
   const hwm = memoryMB(service.proc.pid).hwm;
+  const beforePeakRss = before ? memoryMB(before.proc.pid).hwm : null;
 
   // Medians over rounds.
   type Summary = { rps: number; p50: number; p99: number; ttfbP50: number; ttfbP99: number; cpuUs: number; cpuCores: number; errors: number };
   const summary: Record<string, Record<TargetName, Summary>> = {};
-  for (const phase of ["saturated", "paced"] as const) {
+  for (const phase of phases) {
     for (const mode of modes) {
       for (const concurrency of concurrencies) {
         const key = `${phase} ${mode} c${concurrency}`;
@@ -522,7 +534,7 @@ async function comparison(): Promise<number> {
   lines.push(`### Saturated (wrk, closed loop, ${durationS} s × ${rounds} rounds, medians)`, "");
   lines.push("| mode | conc. | target | req/s | vs proxy | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req | CPU cores | errors |");
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
-  for (const mode of modes) {
+  for (const mode of phases.includes("saturated") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
       for (const t of targetNames) {
@@ -536,7 +548,7 @@ async function comparison(): Promise<number> {
   lines.push("", `### Paced (Bun client, ${pacedRate} req/s offered, ${durationS} s × ${rounds} rounds, medians)`, "");
   lines.push("| mode | conc. | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | first chunk p50 ms | added first chunk p50 ms | CPU µs/req | errors |");
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
-  for (const mode of modes) {
+  for (const mode of phases.includes("paced") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`paced ${mode} c${c}`]!;
       for (const t of targetNames) {
@@ -551,14 +563,14 @@ async function comparison(): Promise<number> {
 
   // Targets: the service against the bare proxy of the same run.
   const checks: TargetCheck[] = [];
-  for (const mode of modes) {
+  for (const mode of phases.includes("saturated") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
       const ratio = s.service.rps / s.proxy.rps;
       checks.push({ name: `${mode} throughput c${c} (service / proxy)`, value: `${f(ratio * 100, 0)} %`, limit: "≥ 60 %", pass: ratio >= 0.6 });
     }
   }
-  for (const mode of modes) {
+  for (const mode of phases.includes("paced") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`paced ${mode} c${c}`]!;
       const d50 = s.service.p50 - s.proxy.p50;
@@ -580,13 +592,14 @@ async function comparison(): Promise<number> {
   lines.push("", "### Targets", "", "| target | value | limit | result |", "|---|---|---|---|");
   for (const c of checks) lines.push(`| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`);
   lines.push("", `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`);
+  if (beforePeakRss !== null) lines.push(`"before" (${opts["compare-binary"]}): peak RSS (VmHWM) ${f(beforePeakRss, 1)} MB.`);
   console.log(lines.join("\n"));
 
   const file = writeResults(smoke ? "smoke" : "comparison", {
     kind: "comparison",
     date: new Date().toISOString(),
     machine: machine(),
-    options: { durationS, rounds, pacedRate, wrkThreads, smoke },
+    options: { durationS, rounds, pacedRate, wrkThreads, smoke, concurrencies, modes, compareBinary: opts["compare-binary"] ?? null },
     startupMs: startups,
     rss: { idleMB: idleRss, peakMB: peakRss, hwmMB: hwm },
     summary,
