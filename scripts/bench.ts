@@ -22,7 +22,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 
@@ -46,6 +46,7 @@ const { values: opts } = parseArgs({
     modes: { type: "string" },
     "compare-binary": { type: "string" },
     phases: { type: "string" },
+    "default-fetch-limit": { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -59,11 +60,16 @@ const concurrencies = opts.concurrency ? opts.concurrency.split(",").map(Number)
 const allModes = ["json", "stream"] as const;
 type Mode = (typeof allModes)[number];
 const modes: Mode[] = opts.modes ? (opts.modes.split(",") as Mode[]) : [...allModes];
-/** `before`: another build of the service (`--compare-binary`), to measure a change in one run. */
-type TargetName = "direct" | "proxy" | "service" | "before";
+/**
+ * Other builds of the service (`--compare-binary a,b`), to measure a change in one run: targets
+ * named after their files.
+ */
+const compared = (opts["compare-binary"] ?? "").split(",").filter(Boolean).map((path) => ({ name: basename(path), path }));
+type TargetName = string;
 type Phase = "saturated" | "paced";
 const phases: Phase[] = opts.phases ? (opts.phases.split(",") as Phase[]) : ["saturated", "paced"];
-const targetNames: TargetName[] = ["direct", "proxy", "service", ...(opts["compare-binary"] ? (["before"] as const) : [])];
+const targetNames: TargetName[] = ["direct", "proxy", "service", ...compared.map((c) => c.name)];
+const isService = (target: TargetName) => target !== "direct" && target !== "proxy";
 
 // ---------------------------------------------------------------------------------------------
 // processes
@@ -209,7 +215,7 @@ function rssSampler(pid: number, everyMs = 250): { stop(): number } {
 const prompt = [{ role: "user", content: "Say twenty words." }];
 function bodyFor(target: TargetName, mode: Mode): string {
   const stream = mode === "stream";
-  if (target === "service" || target === "before") return JSON.stringify({ model: "bench", messages: prompt, stream });
+  if (isService(target)) return JSON.stringify({ model: "bench", messages: prompt, stream });
   return JSON.stringify({
     model: "gpt-4o-mini",
     messages: prompt,
@@ -339,11 +345,11 @@ async function runPaced(url: string, body: string, concurrency: number, rate: nu
 async function sanityCheck(urls: Record<TargetName, string>): Promise<void> {
   for (const target of targetNames) {
     for (const mode of modes) {
-      const res = await fetch(urls[target], { method: "POST", headers: { "content-type": "application/json" }, body: bodyFor(target, mode) });
+      const res = await fetch(urls[target]!, { method: "POST", headers: { "content-type": "application/json" }, body: bodyFor(target, mode) });
       const text = await res.text();
       const ok =
         res.status === 200 &&
-        (target === "service" || target === "before"
+        (isService(target)
           ? mode === "stream"
             ? text.trim().split("\n").length === 23 && text.includes('"finishReason":"stop"')
             : JSON.parse(text).outputText?.startsWith("Word")
@@ -441,21 +447,23 @@ async function comparison(): Promise<number> {
     if (i < starts - 1) await stopProcess(service.proc);
   }
   const idleRss = memoryMB(service.proc.pid).rss;
-  const before = opts["compare-binary"] ? await startService(mapping, {}, opts["compare-binary"]) : null;
-
-  const urls = {
+  const urls: Record<TargetName, string> = {
     direct: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
     proxy: `http://127.0.0.1:${proxy.port}/v1/chat/completions`,
     service: `http://127.0.0.1:${service.port}/api/v1/completions`,
-    before: `http://127.0.0.1:${before?.port}/api/v1/completions`,
-  } satisfies Record<TargetName, string>;
-  const pids = { direct: upstream.proc.pid, proxy: proxy.proc.pid, service: service.proc.pid, before: before?.proc.pid ?? 0 } satisfies Record<TargetName, number>;
+  };
+  const pids: Record<TargetName, number> = { direct: upstream.proc.pid, proxy: proxy.proc.pid, service: service.proc.pid };
+  for (const c of compared) {
+    const other = await startService(mapping, {}, c.path);
+    urls[c.name] = `http://127.0.0.1:${other.port}/api/v1/completions`;
+    pids[c.name] = other.proc.pid;
+  }
   await sanityCheck(urls);
 
   // Warm-up: JIT and connection pools, not recorded.
   if (!smoke) {
     for (const target of targetNames) {
-      for (const mode of modes) await runWrk(urls[target], bodyFor(target, mode), 100, 2);
+      for (const mode of modes) await runWrk(urls[target]!, bodyFor(target, mode), 100, 2);
     }
   }
 
@@ -472,14 +480,14 @@ async function comparison(): Promise<number> {
           for (const target of order) {
             n++;
             const body = bodyFor(target, mode);
-            const cpu0 = cpuSeconds(pids[target]);
+            const cpu0 = cpuSeconds(pids[target]!);
             const t0 = performance.now();
             const result =
               phase === "saturated"
-                ? await runWrk(urls[target], body, concurrency, durationS)
-                : await runPaced(urls[target], body, concurrency, pacedRate, smoke ? 0.5 : durationS);
+                ? await runWrk(urls[target]!, body, concurrency, durationS)
+                : await runPaced(urls[target]!, body, concurrency, pacedRate, smoke ? 0.5 : durationS);
             const wall = (performance.now() - t0) / 1000;
-            const cpu = cpuSeconds(pids[target]) - cpu0;
+            const cpu = cpuSeconds(pids[target]!) - cpu0;
             runs.push({
               round,
               phase,
@@ -502,7 +510,7 @@ async function comparison(): Promise<number> {
   }
   const peakRss = rss.stop();
   const hwm = memoryMB(service.proc.pid).hwm;
-  const beforePeakRss = before ? memoryMB(before.proc.pid).hwm : null;
+  const comparedRss = compared.map((c) => `${c.name} ${f(memoryMB(pids[c.name]!).hwm, 1)} MB`);
 
   // Medians over rounds.
   type Summary = { rps: number; p50: number; p99: number; ttfbP50: number; ttfbP99: number; cpuUs: number; cpuCores: number; errors: number };
@@ -538,9 +546,9 @@ async function comparison(): Promise<number> {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
       for (const t of targetNames) {
-        const x = s[t];
+        const x = s[t]!;
         lines.push(
-          `| ${mode} | ${c} | ${t} | ${f(x.rps, 0)} | ${t === "direct" ? "" : `${f((x.rps / s.proxy.rps) * 100, 0)} %`} | ${f(x.p50)} | ${f(x.p99)} | ${t === "direct" ? "" : sign(x.p50 - s.direct.p50)} | ${t === "direct" ? "" : sign(x.p99 - s.direct.p99)} | ${f(x.cpuUs, 0)} | ${f(x.cpuCores)} | ${x.errors} |`,
+          `| ${mode} | ${c} | ${t} | ${f(x.rps, 0)} | ${t === "direct" ? "" : `${f((x.rps / s.proxy!.rps) * 100, 0)} %`} | ${f(x.p50)} | ${f(x.p99)} | ${t === "direct" ? "" : sign(x.p50 - s.direct!.p50)} | ${t === "direct" ? "" : sign(x.p99 - s.direct!.p99)} | ${f(x.cpuUs, 0)} | ${f(x.cpuCores)} | ${x.errors} |`,
         );
       }
     }
@@ -552,10 +560,10 @@ async function comparison(): Promise<number> {
     for (const c of concurrencies) {
       const s = summary[`paced ${mode} c${c}`]!;
       for (const t of targetNames) {
-        const x = s[t];
+        const x = s[t]!;
         const direct = t === "direct";
         lines.push(
-          `| ${mode} | ${c} | ${t} | ${f(x.rps, 0)} | ${f(x.p50)} | ${f(x.p99)} | ${direct ? "" : sign(x.p50 - s.direct.p50)} | ${direct ? "" : sign(x.p99 - s.direct.p99)} | ${mode === "stream" ? f(x.ttfbP50) : ""} | ${mode === "stream" && !direct ? sign(x.ttfbP50 - s.direct.ttfbP50) : ""} | ${f(x.cpuUs, 0)} | ${x.errors} |`,
+          `| ${mode} | ${c} | ${t} | ${f(x.rps, 0)} | ${f(x.p50)} | ${f(x.p99)} | ${direct ? "" : sign(x.p50 - s.direct!.p50)} | ${direct ? "" : sign(x.p99 - s.direct!.p99)} | ${mode === "stream" ? f(x.ttfbP50) : ""} | ${mode === "stream" && !direct ? sign(x.ttfbP50 - s.direct!.ttfbP50) : ""} | ${f(x.cpuUs, 0)} | ${x.errors} |`,
         );
       }
     }
@@ -566,19 +574,19 @@ async function comparison(): Promise<number> {
   for (const mode of phases.includes("saturated") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
-      const ratio = s.service.rps / s.proxy.rps;
+      const ratio = s.service!.rps / s.proxy!.rps;
       checks.push({ name: `${mode} throughput c${c} (service / proxy)`, value: `${f(ratio * 100, 0)} %`, limit: "≥ 60 %", pass: ratio >= 0.6 });
     }
   }
   for (const mode of phases.includes("paced") ? modes : []) {
     for (const c of concurrencies) {
       const s = summary[`paced ${mode} c${c}`]!;
-      const d50 = s.service.p50 - s.proxy.p50;
-      const d99 = s.service.p99 - s.proxy.p99;
+      const d50 = s.service!.p50 - s.proxy!.p50;
+      const d99 = s.service!.p99 - s.proxy!.p99;
       checks.push({ name: `${mode} added latency p50 c${c} (service − proxy)`, value: `${sign(d50)} ms`, limit: "≤ 0.5 ms", pass: d50 <= 0.5 });
       checks.push({ name: `${mode} added latency p99 c${c} (service − proxy)`, value: `${sign(d99)} ms`, limit: "≤ 3 ms", pass: d99 <= 3 });
       if (mode === "stream") {
-        const dt = s.service.ttfbP50 - s.proxy.ttfbP50;
+        const dt = s.service!.ttfbP50 - s.proxy!.ttfbP50;
         checks.push({ name: `added time to first chunk p50 c${c} (service − proxy)`, value: `${sign(dt)} ms`, limit: "≤ 0.5 ms", pass: dt <= 0.5 });
       }
     }
@@ -592,7 +600,7 @@ async function comparison(): Promise<number> {
   lines.push("", "### Targets", "", "| target | value | limit | result |", "|---|---|---|---|");
   for (const c of checks) lines.push(`| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`);
   lines.push("", `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`);
-  if (beforePeakRss !== null) lines.push(`"before" (${opts["compare-binary"]}): peak RSS (VmHWM) ${f(beforePeakRss, 1)} MB.`);
+  if (comparedRss.length) lines.push(`Compared builds, peak RSS (VmHWM): ${comparedRss.join(", ")}.`);
   console.log(lines.join("\n"));
 
   const file = writeResults(smoke ? "smoke" : "comparison", {
@@ -685,7 +693,8 @@ async function manyStreams(): Promise<number> {
   // Bun's fetch runs at most BUN_CONFIG_MAX_HTTP_REQUESTS requests at once (256 by default), in
   // the service's upstream calls as in this client: both need it raised to hold thousands.
   const maxRequests = String(Math.max(count + 100, 256));
-  const service = await startService(writeMapping(upstream.port), { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests });
+  // --default-fetch-limit leaves the service at Bun's default, to show what that does.
+  const service = await startService(writeMapping(upstream.port), opts["default-fetch-limit"] ? {} : { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests });
   const pid = service.proc.pid;
   const idle = memoryMB(pid).rss;
   const holder = Bun.spawn(["bun", join(import.meta.dir, "bench", "hold-streams.ts"), `http://127.0.0.1:${service.port}/api/v1/completions`, String(count)], {
