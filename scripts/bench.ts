@@ -660,11 +660,12 @@ async function soak(): Promise<number> {
   const growth = last / first - 1;
   const growing = first < middle && middle < last && growth > 0.1;
   const peak = Math.max(...samples.map((s) => s.rssMB));
+  // The soak fails on growth and errors; the RSS level is the comparison's target, shown here too.
   const checks: TargetCheck[] = [
     { name: "RSS growth, last third vs first third", value: `${sign(growth * 100, 1)} %`, limit: "not (monotonic and > +10 %)", pass: !growing },
-    { name: "peak RSS", value: `${f(peak, 1)} MB`, limit: "≤ 150 MB", pass: peak <= 150 },
     { name: "errors", value: String(result.errors), limit: "0", pass: result.errors === 0 },
   ];
+  const peakCheck: TargetCheck = { name: "peak RSS (not a soak failure)", value: `${f(peak, 1)} MB`, limit: "≤ 150 MB", pass: peak <= 150 };
   console.log(
     [
       `### Soak: ${durationS} s, streams, c100`,
@@ -674,10 +675,10 @@ async function soak(): Promise<number> {
       "",
       "| target | value | limit | result |",
       "|---|---|---|---|",
-      ...checks.map((c) => `| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`),
+      ...[...checks, peakCheck].map((c) => `| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`),
     ].join("\n"),
   );
-  const file = writeResults("soak", { kind: "soak", date: new Date().toISOString(), machine: machine(), durationS, result, samples, thirds: { first, middle, last }, checks });
+  const file = writeResults("soak", { kind: "soak", date: new Date().toISOString(), machine: machine(), durationS, result, samples, thirds: { first, middle, last }, checks: [...checks, peakCheck] });
   console.log(`\nresults: ${file}`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }
