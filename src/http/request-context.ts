@@ -24,7 +24,10 @@ export function requestContext(logger: Logger) {
       const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
       return { requestId, receivedAt: performance.now(), log: logger.child({ requestId }) };
     })
-    .onAfterHandle({ as: "global" }, ({ set, requestId }) => {
+    .onAfterHandle({ as: "global" }, ({ set, requestId, responseValue }) => {
+      // A Response of ours carries the header already; adding it to `set.headers` would make
+      // Elysia copy every such Response (new Headers, new Response) to merge it in.
+      if (responseValue instanceof Response && responseValue.headers.has("x-request-id")) return;
       set.headers["x-request-id"] = requestId;
     })
     .onError({ as: "global" }, (ctx) => {
