@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 bun install --frozen-lockfile >&2
+# Bun's fetch runs at most 256 upstream calls at once unless told otherwise.
+export BUN_CONFIG_MAX_HTTP_REQUESTS="${BUN_CONFIG_MAX_HTTP_REQUESTS:-10000}"
 exec bun run src/main.ts

@@ -5,7 +5,7 @@
 import { MappingError } from "./config/mapping";
 import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type MappingSource } from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
-import { createLogger, type Logger } from "./observability/logger";
+import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { createGuards } from "./auth/create-guards";
 import { CompletionService } from "./service";
@@ -29,7 +29,7 @@ function mappingSourceFor(settings: Settings, env: Record<string, string | undef
 async function createSink(settings: Settings, logger: Logger, metrics: Metrics): Promise<UsageSink> {
   if (!settings.rabbitmqUrl) {
     logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
-    return new LogUsageSink(undefined, () => metrics.usageEvents.inc({ result: "published" }));
+    return new LogUsageSink(stdoutLines, () => metrics.usageEvents.inc({ result: "published" }));
   }
   return createRabbitSink(settings, logger, metrics);
 }
@@ -44,6 +44,11 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(settings.logLevel, { service: "completion-service" });
+  if (!env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
+    // Bun's fetch runs at most 256 requests at once by default; the 257th open stream would wait
+    // for a slot. Only the environment of the process can raise it.
+    logger.warn("BUN_CONFIG_MAX_HTTP_REQUESTS is not set: at most 256 upstream calls run at once; set it (e.g. 10000) for production");
+  }
   // One registry for the service and the sink, so /metrics shows the usage event counters.
   const metrics = createMetrics();
   let sink: UsageSink;

@@ -139,6 +139,8 @@ export class CompletionService {
 
   listen(port: number, hostname: string): Server<unknown> {
     const app = this.app;
+    // Compile the routes and their validators now rather than on each route's first request.
+    app.compile();
     this.server = Bun.serve({
       port,
       hostname,

@@ -2,14 +2,25 @@
  * Local token counts for when a provider reports none (or a stream is cut short). Uses the
  * o200k tokenizer: exact for current OpenAI models, a close estimate for the rest.
  */
-import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
 import type { CompletionRequest } from "./request";
+
+type CountTokens = (text: string) => number;
+let countTokens: CountTokens | null = null;
+
+/**
+ * The tokenizer's tables take ~50 MB and a few hundred ms to build: they are loaded the first
+ * time a count is needed (a provider that reported no usage, a stream cut short), not at start.
+ */
+function counter(): CountTokens {
+  countTokens ??= (require("gpt-tokenizer/encoding/o200k_base") as { countTokens: CountTokens }).countTokens;
+  return countTokens;
+}
 
 /** Per-message framing tokens, as OpenAI's chat format adds them. */
 const PER_MESSAGE = 3;
 
 export function estimateTextTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text);
+  return text.length === 0 ? 0 : counter()(text);
 }
 
 export function estimateInputTokens(request: CompletionRequest): number {

@@ -18,12 +18,13 @@ export function createMockAdapter(config: ProviderConfig): ProviderAdapter {
   const delayMs = config.chunkDelayMs ?? 0;
   const chunks: string[] = [];
   for (let i = 0; i < text.length; i += chunkSize) chunks.push(text.slice(i, i + chunkSize));
-  const outputTokens = estimateTextTokens(text);
+  let outputTokens = -1; // counted on first use: the tokenizer loads lazily
 
   return {
     type: "mock",
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const inputTokens = estimateInputTokens(request);
+      if (outputTokens < 0) outputTokens = estimateTextTokens(text);
       const tool = pickTool(request);
       if (tool) {
         const args = JSON.stringify({ input: lastUserText(request) });
