@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite on a fresh machine: Bun, RabbitMQ from Debian's packages
-# (the usage-event tests start private broker nodes of their own), the locked dependencies, the
+# (the usage-event tests start private broker nodes of their own) and wrk, the locked dependencies, the
 # type check, then `bun test`. Extra arguments go to `bun test` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 
-if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
-  echo "installing rabbitmq-server from Debian's packages" >&2
+# RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test.
+missing=()
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian's packages" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 bun install --frozen-lockfile

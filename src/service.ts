@@ -15,6 +15,7 @@ import { completionsRoute } from "./http/completions-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
 import { errorResponse, requestContext } from "./http/request-context";
 import type { Logger } from "./observability/logger";
+import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
 import { PROVIDER_FACTORIES } from "./providers/registry";
@@ -54,6 +55,7 @@ export class CompletionService {
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
     const deps: CompletionDeps = {
       catalog: () => this.catalog!,
+      completionMetrics: new CompletionMetrics(this.metrics),
       routing: this.routing,
       sink: options.sink,
       metrics: this.metrics,

@@ -16,6 +16,7 @@ import { ResponseAggregator, type CompletionResponse } from "../core/response-ag
 import { StreamNormalizer, type NormalizerResult } from "../core/stream-normalizer";
 import { estimateInputTokens } from "../core/token-estimate";
 import type { Logger } from "../observability/logger";
+import type { CompletionMetrics } from "../observability/completion-metrics";
 import type { Metrics } from "../observability/metrics";
 import { AttemptTimeouts, requestBudgetMs, timeoutsFor } from "../routing/attempt-timeouts";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
@@ -25,6 +26,7 @@ import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event"
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
+  completionMetrics: CompletionMetrics;
   routing: Routing;
   sink: UsageSink;
   metrics: Metrics;
@@ -300,20 +302,16 @@ export class CompletionExecution {
     const durationMs = now - receivedAt;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
-    const provider = target?.providerType ?? "none";
-    const labels = { model: request.model, provider };
-    const m = this.deps.metrics;
-
-    m.requests.inc({ ...labels, stream: String(request.stream), status: outcome === "error" ? error!.code : outcome });
-    m.duration.observe({ ...labels, stream: String(request.stream) }, durationMs / 1000);
-    m.gatewayOverhead.observe({ stream: String(request.stream) }, Math.max(0, durationMs - this.upstreamWaitMs) / 1000);
-    if (request.stream && this.firstChunkAt !== null) m.timeToFirstToken.observe(labels, (this.firstChunkAt - receivedAt) / 1000);
-    if (result) {
-      m.tokens.inc({ ...labels, kind: "input" }, usage.inputTokens);
-      m.tokens.inc({ ...labels, kind: "output" }, usage.outputTokens);
-      if (usage.reasoningTokens) m.tokens.inc({ ...labels, kind: "reasoning" }, usage.reasoningTokens);
-      if (usage.cachedInputTokens) m.tokens.inc({ ...labels, kind: "cached_input" }, usage.cachedInputTokens);
-    }
+    this.deps.completionMetrics.record({
+      model: request.model,
+      provider: target?.providerType ?? "none",
+      stream: request.stream,
+      status: outcome === "error" ? error!.code : outcome,
+      durationSeconds: durationMs / 1000,
+      overheadSeconds: Math.max(0, durationMs - this.upstreamWaitMs) / 1000,
+      timeToFirstTokenSeconds: request.stream && this.firstChunkAt !== null ? (this.firstChunkAt - receivedAt) / 1000 : null,
+      usage: result ? usage : null,
+    });
 
     const event: UsageEvent = {
       eventId: crypto.randomUUID(),

@@ -1,0 +1,78 @@
+/**
+ * Records one finished completion in the metrics. prom-client hashes a label set on every call;
+ * the label-bound children are kept per (model, provider, stream), a set bounded by the mapping.
+ */
+import type { Counter, Histogram } from "prom-client";
+import type { Usage } from "../core/events";
+import type { Metrics } from "./metrics";
+
+interface Bound {
+  requests: Map<string, Counter.Internal>;
+  duration: Histogram.Internal<string>;
+  overhead: Histogram.Internal<string>;
+  timeToFirstToken: Histogram.Internal<string>;
+  input: Counter.Internal;
+  output: Counter.Internal;
+  reasoning: Counter.Internal;
+  cachedInput: Counter.Internal;
+}
+
+export interface CompletionRecord {
+  model: string;
+  provider: string;
+  stream: boolean;
+  /** `success`, `cancelled`, or the error code. */
+  status: string;
+  durationSeconds: number;
+  overheadSeconds: number;
+  /** Streams only: request to first chunk. */
+  timeToFirstTokenSeconds: number | null;
+  usage: Usage | null;
+}
+
+export class CompletionMetrics {
+  private readonly bound = new Map<string, Bound>();
+
+  constructor(private readonly metrics: Metrics) {}
+
+  record(r: CompletionRecord): void {
+    const b = this.for(r.model, r.provider, r.stream);
+    let requests = b.requests.get(r.status);
+    if (!requests) {
+      requests = this.metrics.requests.labels({ model: r.model, provider: r.provider, stream: String(r.stream), status: r.status });
+      b.requests.set(r.status, requests);
+    }
+    requests.inc();
+    b.duration.observe(r.durationSeconds);
+    b.overhead.observe(r.overheadSeconds);
+    if (r.timeToFirstTokenSeconds !== null) b.timeToFirstToken.observe(r.timeToFirstTokenSeconds);
+    const u = r.usage;
+    if (u) {
+      b.input.inc(u.inputTokens);
+      b.output.inc(u.outputTokens);
+      if (u.reasoningTokens) b.reasoning.inc(u.reasoningTokens);
+      if (u.cachedInputTokens) b.cachedInput.inc(u.cachedInputTokens);
+    }
+  }
+
+  private for(model: string, provider: string, stream: boolean): Bound {
+    const key = `${model}\u0000${provider}\u0000${stream}`;
+    let b = this.bound.get(key);
+    if (!b) {
+      const m = this.metrics;
+      const s = String(stream);
+      b = {
+        requests: new Map(),
+        duration: m.duration.labels({ model, provider, stream: s }),
+        overhead: m.gatewayOverhead.labels({ stream: s }),
+        timeToFirstToken: m.timeToFirstToken.labels({ model, provider }),
+        input: m.tokens.labels({ model, provider, kind: "input" }),
+        output: m.tokens.labels({ model, provider, kind: "output" }),
+        reasoning: m.tokens.labels({ model, provider, kind: "reasoning" }),
+        cachedInput: m.tokens.labels({ model, provider, kind: "cached_input" }),
+      };
+      this.bound.set(key, b);
+    }
+    return b;
+  }
+}
