@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { openAIChatResponse } from "../fakes/openai/openai-fake";
 import { sseData, startFakeUpstream, type FakeUpstream } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
+import { closedWithin } from "../support/provider-scenarios";
 import { FAST_ROUTING, singleTargetMapping, startService, type Harness } from "../support/service-harness";
 import type { AdapterEvent } from "../../src/core/events";
 import type { ProviderAdapterFactory } from "../../src/providers/provider-adapter";
@@ -19,10 +20,8 @@ async function two(a: Record<string, unknown>, b: Record<string, unknown> = {}):
   return u;
 }
 
-async function upstreamClosed(fake: FakeUpstream, index = 0): Promise<boolean> {
-  const request = fake.requests[index]!;
-  await Promise.race([request.ended, Bun.sleep(2000)]);
-  return request.clientClosed;
+function upstreamClosed(fake: FakeUpstream, index = 0): Promise<boolean> {
+  return closedWithin(fake.requests[index]!, 2000);
 }
 
 describe("before the first byte: the attempt ends, and is retried or falls back", () => {
