@@ -1,8 +1,8 @@
 /** `jamba`: AI21's Jamba chat completions, an OpenAI-compatible API with string-only content. */
-import OpenAI from "openai";
 import type { ProviderConfig } from "../../config/mapping";
-import { createOpenAICompatibleAdapter, openAIClientOptions, requireApiKey } from "../openai-compatible/openai-compatible-adapter";
+import { createOpenAICompatibleAdapter, requireApiKey } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
+import { baseUrlEndpoint, bearerAuth } from "../openai-compatible/openai-endpoint";
 import type { ProviderAdapter } from "../provider-adapter";
 
 export const JAMBA_BASE_URL = "https://api.ai21.com/studio/v1";
@@ -21,10 +21,6 @@ export const JAMBA_DIALECT: OpenAIDialect = {
 };
 
 export function createJambaAdapter(config: ProviderConfig): ProviderAdapter {
-  const client = new OpenAI({
-    apiKey: requireApiKey(config),
-    baseURL: config.baseUrl ?? JAMBA_BASE_URL,
-    ...openAIClientOptions(config),
-  });
-  return createOpenAICompatibleAdapter({ dialect: JAMBA_DIALECT, client });
+  const endpoint = baseUrlEndpoint(config.baseUrl ?? JAMBA_BASE_URL, config, bearerAuth(requireApiKey(config)));
+  return createOpenAICompatibleAdapter({ dialect: JAMBA_DIALECT, endpoint });
 }
