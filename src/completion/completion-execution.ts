@@ -54,6 +54,13 @@ export class ClientCancelled extends Error {
   }
 }
 
+const TURN_ENDED = Symbol("turn ended");
+
+/** Resolves once the event loop has gone round (I/O polled, timers run). */
+function endOfTurn(): Promise<typeof TURN_ENDED> {
+  return new Promise((resolve) => setImmediate(resolve, TURN_ENDED));
+}
+
 export class CompletionExecution {
   /** Chunks ready for the client; the HTTP layer drains it. */
   readonly queue: ChunkEvent[] = [];
@@ -71,6 +78,8 @@ export class CompletionExecution {
   private upstreamWaitMs = 0;
   private readonly onClientAbort = () => this.cancel();
   private aggregator: ResponseAggregator | null = null;
+  /** A read of the upstream begun by `advance` that had not finished when its turn ended. */
+  private pendingStep: Promise<boolean> | null = null;
 
   constructor(
     private readonly deps: CompletionDeps,
@@ -197,7 +206,25 @@ export class CompletionExecution {
   async advance(): Promise<void> {
     if (this.finalized) return;
     try {
-      while (this.queue.length === 0 && (await this.step())) {}
+      while (this.queue.length === 0) {
+        const pending = this.pendingStep;
+        this.pendingStep = null;
+        if (!(await (pending ?? this.step()))) return;
+      }
+      // Then whatever else is ready in this turn of the event loop (one upstream read often holds
+      // many chunks): the client gets them in one write instead of one write each. A step still
+      // waiting for the upstream when the turn ends is kept for the next call.
+      const turnEnd = endOfTurn();
+      for (;;) {
+        const step = this.step();
+        const stepped = await Promise.race([step, turnEnd]);
+        if (stepped === TURN_ENDED) {
+          step.catch(() => {}); // settled by the next call, or abandoned with the stream
+          this.pendingStep = step;
+          return;
+        }
+        if (!stepped) return;
+      }
     } catch (e) {
       if (this.cancelled || this.finalized) return;
       const error = this.classify(e);

@@ -1,4 +1,4 @@
-/** The `openai` provider through the real SDK client, against the byte-faithful fake upstream. */
+/** The `openai` provider (fetch and our SSE parser), against the byte-faithful fake upstream. */
 import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
@@ -131,6 +131,26 @@ describe("openai: streaming", () => {
     }
     expect(fake.requests[0]!.body.max_completion_tokens).toBe(1);
     expect(fake.requests[0]!.body.max_tokens).toBeUndefined();
+  });
+
+  test("each chunk reaches the client as the upstream sends it, not when the stream ends", async () => {
+    fake.answer(() => ({ text: ["one", " two", " three"], usage: { prompt_tokens: 3, completion_tokens: 3 }, chunkDelayMs: 150 }));
+    const res = await svc.post({ model: "gpt-4o", messages: user, stream: true });
+    let upstreamDone = false;
+    void fake.requests.at(-1)!.ended.then(() => (upstreamDone = true));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const seen: { text: string; upstreamDone: boolean }[] = [];
+    let text = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      for (const m of text.matchAll(/"content":"([^"]+)"/g)) if (!seen.some((s) => s.text === m[1])) seen.push({ text: m[1]!, upstreamDone });
+    }
+    expect(seen.map((s) => s.text)).toEqual(["one", " two", " three"]);
+    // The first two were read while the upstream was still sending.
+    expect(seen.slice(0, 2).map((s) => s.upstreamDone)).toEqual([false, false]);
   });
 
   test("client disconnect aborts the upstream request at once", async () => {
