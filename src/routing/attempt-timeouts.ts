@@ -70,6 +70,8 @@ export class AttemptTimeouts {
   /** `performance.now()` when the current wait for an event began; -1 while not waiting. */
   private waitingSince = -1;
   private readonly onParentAbort: () => void;
+  /** Rejects each `bounded` wait still pending. */
+  private readonly waiting = new Set<(reason: unknown) => void>();
 
   /**
    * @param budget the request's time budget and what is left of it; caps `total`.
@@ -124,16 +126,18 @@ export class AttemptTimeouts {
   bounded<T>(promise: Promise<T>): Promise<T> {
     const signal = this.controller.signal;
     if (signal.aborted) return Promise.reject(signal.reason);
+    // Called per upstream event: the waits are rejected by `abort` itself, not by one abort
+    // listener added and removed each time.
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
+      const waiting = this.waiting;
+      waiting.add(reject);
       promise.then(
         (v) => {
-          signal.removeEventListener("abort", onAbort);
+          waiting.delete(reject);
           resolve(v);
         },
         (e) => {
-          signal.removeEventListener("abort", onAbort);
+          waiting.delete(reject);
           reject(e);
         },
       );
@@ -157,6 +161,8 @@ export class AttemptTimeouts {
 
   abort(reason: unknown): void {
     this.controller.abort(reason);
+    for (const reject of this.waiting) reject(this.controller.signal.reason);
+    this.waiting.clear();
   }
 
   /** Stops every timer; the signal stays as it is. */
