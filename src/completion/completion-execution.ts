@@ -10,7 +10,7 @@
  */
 import type { ModelCatalog, Target } from "../catalog/model-catalog";
 import { GatewayError, toGatewayError } from "../core/errors";
-import type { AdapterEvent, ChunkEvent } from "../core/events";
+import type { AdapterEvent, AdapterYield, ChunkEvent } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import { ResponseAggregator, type CompletionResponse } from "../core/response-aggregator";
 import { StreamNormalizer, type NormalizerResult } from "../core/stream-normalizer";
@@ -56,6 +56,8 @@ export class ClientCancelled extends Error {
 
 const TURN_ENDED = Symbol("turn ended");
 
+const isBatch = Array.isArray as (value: AdapterYield) => value is readonly AdapterEvent[];
+
 /** Resolves once the event loop has gone round (I/O polled, timers run). */
 function endOfTurn(): Promise<typeof TURN_ENDED> {
   return new Promise((resolve) => setImmediate(resolve, TURN_ENDED));
@@ -65,7 +67,7 @@ export class CompletionExecution {
   /** Chunks ready for the client; the HTTP layer drains it. */
   readonly queue: ChunkEvent[] = [];
   private normalizer!: StreamNormalizer;
-  private iterator: AsyncIterator<AdapterEvent> | null = null;
+  private iterator: AsyncIterator<AdapterYield> | null = null;
   private target: Target | null = null;
   private timeouts: AttemptTimeouts | null = null;
   /** Aborted when the client goes away: ends the attempt in flight and any wait between attempts. */
@@ -181,7 +183,7 @@ export class CompletionExecution {
     }
   }
 
-  /** Reads one adapter event into the normalizer; false at the end (usage and finish queued). */
+  /** Reads one adapter event (or batch) into the normalizer; false at the end (usage and finish queued). */
   private async step(): Promise<boolean> {
     const timeouts = this.timeouts!;
     const t0 = performance.now();
@@ -194,7 +196,9 @@ export class CompletionExecution {
       this.succeed(result);
       return false;
     }
-    this.normalizer.push(next.value);
+    const value = next.value;
+    if (isBatch(value)) for (let i = 0; i < value.length; i++) this.normalizer.push(value[i]!);
+    else this.normalizer.push(value);
     if (this.firstChunkAt === null && this.normalizer.chunks > 0) this.firstChunkAt = performance.now();
     return true;
   }

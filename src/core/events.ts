@@ -29,6 +29,13 @@ export type AdapterEvent =
   | { type: "usage"; usage: Partial<Usage> }
   | { type: "finish"; reason: FinishReason };
 
+/**
+ * What `ProviderAdapter.complete` yields: one event, or a batch — the events one upstream read
+ * produced, taken in one step. A batch is read before the adapter is asked for more, so it may
+ * reuse the array.
+ */
+export type AdapterYield = AdapterEvent | readonly AdapterEvent[];
+
 export type ChunkEvent =
   | { type: "text_delta_start"; content: string }
   | { type: "text_delta"; content: string }

@@ -1,5 +1,5 @@
 /** What every provider implements: our request in, our adapter events out. */
-import type { AdapterEvent } from "../core/events";
+import type { AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import type { ProviderConfig, ProviderType } from "../config/mapping";
@@ -28,10 +28,10 @@ export interface ProviderAdapter {
   readonly reportsResponseHeaders?: boolean;
   /**
    * Calls the provider (streaming upstream when `request.stream`, else one JSON call) and yields
-   * our events. Failures are thrown as `GatewayError`s with the contract's codes (and
+   * our events, one at a time or in batches (`AdapterYield`). Failures are thrown as `GatewayError`s with the contract's codes (and
    * `retryable` set for what routing may retry); the iterator may throw at any point.
    */
-  complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent>;
+  complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield>;
 }
 
 /** Builds one adapter (and so one SDK client, reused across requests) per configured provider. */

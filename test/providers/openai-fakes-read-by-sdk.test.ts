@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI, { AzureOpenAI } from "openai";
 import type { ProviderConfig } from "../../src/config/mapping";
-import { openAIStreamChunks, postOpenAI } from "../../src/providers/openai-compatible/openai-compatible-adapter";
+import { openAIStreamReads, postOpenAI } from "../../src/providers/openai-compatible/openai-compatible-adapter";
 import { azureEndpoint, baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "../../src/providers/openai-compatible/openai-endpoint";
 import { jsonResponse } from "../fakes/fake-upstream";
 import { QUIRKS, startCompatibleFake, type CompatibleFake, type Flavour, type OpenAIAnswer, type Quirks } from "../fakes/openai-compatible/compatible-fake";
@@ -113,7 +113,7 @@ async function viaOurs(endpoint: OpenAIEndpoint, api: OpenAIApi, stream: boolean
   const signal = new AbortController().signal;
   try {
     const response = await postOpenAI(endpoint, endpoint.url(api, DEPLOYMENT), bodyFor(api, stream), signal);
-    if (stream) for await (const chunk of openAIStreamChunks(response, signal)) chunks.push(chunk);
+    if (stream) for await (const batch of openAIStreamReads(response, signal)) chunks.push(...batch);
     else chunks.push(await response.json());
     return { chunks, error: null };
   } catch (e) {

@@ -9,7 +9,7 @@
  * itself must read them alike (test/providers/openai-fakes-read-by-sdk.test.ts).
  */
 import { APIConnectionError, APIError, APIUserAbortError } from "openai";
-import type { AdapterEvent } from "../../core/events";
+import type { AdapterEvent, AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import type { ProviderConfig } from "../../config/mapping";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
@@ -35,7 +35,7 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
   return {
     type: dialect.type,
     reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
+    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield> {
       const body = legacy
         ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
         : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
@@ -49,10 +49,22 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
           return;
         }
         call.onResponseHeaders?.();
+        // One batch per upstream read: the events of every chunk it held.
         const translator = new OpenAIStreamTranslator();
-        for await (const chunk of openAIStreamChunks(response, call.signal)) {
-          const events = translator.translate(chunk);
-          for (let i = 0; i < events.length; i++) yield trim ? trim.apply(events[i]!) : events[i]!;
+        const batch: AdapterEvent[] = [];
+        for await (const chunks of openAIStreamReads(response, call.signal)) {
+          batch.length = 0;
+          let failure: unknown = null;
+          try {
+            for (let c = 0; c < chunks.length; c++) {
+              const events = translator.translate(chunks[c]!);
+              for (let i = 0; i < events.length; i++) batch.push(trim ? trim.apply(events[i]!) : events[i]!);
+            }
+          } catch (error) {
+            failure = error; // an error chunk: what came before it is still delivered first
+          }
+          if (batch.length > 0) yield batch;
+          if (failure) throw failure;
         }
       } catch (error) {
         throw mapOpenAIError(dialect.type, error);
@@ -101,16 +113,19 @@ async function readJson(response: Response, signal: AbortSignal): Promise<unknow
 }
 
 /**
- * The stream's chunks, parsed, until `[DONE]` or the end of the body. An `error` event, or a
- * chunk with an `error` object, is thrown as the SDK's `APIError` (status unknown: inside a 200).
+ * The stream's chunks, parsed, a batch per read of the body, until `[DONE]` or the end of the
+ * body. An `error` event, or a chunk with an `error` object, is thrown as the SDK's `APIError`
+ * (status unknown: inside a 200) — after the chunks before it are yielded. The batch array is
+ * reused: read it before asking for the next.
  */
-export async function* openAIStreamChunks(response: Response, signal: AbortSignal): AsyncGenerator<OpenAIChunkLike, void, undefined> {
+export async function* openAIStreamReads(response: Response, signal: AbortSignal): AsyncGenerator<readonly OpenAIChunkLike[], void, undefined> {
   const body = response.body;
   if (!body) return;
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const parser = new SseParser();
   const messages: SseMessage[] = [];
+  const chunks: OpenAIChunkLike[] = [];
   let finished = false;
   try {
     for (;;) {
@@ -126,20 +141,30 @@ export async function* openAIStreamChunks(response: Response, signal: AbortSigna
         return;
       }
       parser.feed(decoder.decode(read.value, { stream: true }), messages);
-      for (let i = 0; i < messages.length; i++) {
+      chunks.length = 0;
+      let failure: Error | null = null;
+      let done = false;
+      for (let i = 0; i < messages.length && !failure; i++) {
         const { event, data } = messages[i]!;
-        if (data === "[DONE]") return;
+        if (data === "[DONE]") {
+          done = true;
+          break;
+        }
         let chunk: OpenAIChunkLike & { error?: unknown };
         try {
           chunk = JSON.parse(data);
         } catch {
-          throw new SyntaxError("a server-sent event's data is not JSON");
+          failure = new SyntaxError("a server-sent event's data is not JSON");
+          break;
         }
-        if (event === "error") throw new APIError(undefined, (chunk?.error ?? chunk) as object, undefined, response.headers);
-        if (chunk?.error) throw new APIError(undefined, chunk.error as object, undefined, response.headers);
-        yield chunk;
+        if (event === "error") failure = new APIError(undefined, (chunk?.error ?? chunk) as object, undefined, response.headers);
+        else if (chunk?.error) failure = new APIError(undefined, chunk.error as object, undefined, response.headers);
+        else chunks.push(chunk);
       }
       messages.length = 0;
+      if (chunks.length > 0) yield chunks;
+      if (failure) throw failure;
+      if (done) return;
     }
   } finally {
     // Stopped before the end (`[DONE]`, client gone, an error): release the connection.
