@@ -18,7 +18,7 @@ import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
-import { PROVIDER_FACTORIES } from "./providers/registry";
+import { ProviderFactories } from "./providers/registry";
 import { CIRCUIT_STATE_VALUE, type CircuitState, type TargetRef } from "./routing/circuit-breaker";
 import { createRouting, type Routing, type RoutingOptions } from "./routing/routing";
 import type { UsageSink } from "./usage/usage-event";
@@ -29,6 +29,7 @@ export interface ServiceOptions {
   mappingSource: MappingSource;
   sink: UsageSink;
   metrics?: Metrics;
+  /** Adapter factories in place of the registry's (tests); the registry's are loaded as the mapping needs them. */
   factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   /** Extra Elysia plugins (auth) applied before the completions route. */
   guards?: Elysia<any, any, any, any, any, any, any>[];
@@ -47,11 +48,13 @@ export class CompletionService {
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private readonly streams = new Set<CompletionExecution>();
   private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
+  private readonly registry: ProviderFactories | null;
   private lastRefreshError: string | null = null;
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
-    this.factories = options.factories ?? PROVIDER_FACTORIES;
+    this.registry = options.factories ? null : new ProviderFactories();
+    this.factories = options.factories ?? this.registry!.loaded;
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
     const deps: CompletionDeps = {
       catalog: () => this.catalog!,
@@ -93,7 +96,7 @@ export class CompletionService {
   /** Loads the mapping (throws MappingError naming the problem) and builds the catalog. */
   async loadMapping(): Promise<void> {
     const mapping = await this.options.mappingSource.load();
-    this.install(mapping);
+    await this.install(mapping);
     this.options.logger.info("model mapping loaded", {
       source: this.options.mappingSource.description,
       models: Object.keys(mapping.models).length,
@@ -101,7 +104,8 @@ export class CompletionService {
     });
   }
 
-  private install(mapping: Mapping): void {
+  private async install(mapping: Mapping): Promise<void> {
+    await this.registry?.load(Object.values(mapping.providers).map((p) => p.type));
     const catalog = ModelCatalog.build(mapping, this.factories);
     for (const gone of this.routing.breakers.retain(catalog.allTargets)) {
       this.metrics.targetState.remove(circuitLabels(gone));
@@ -126,14 +130,19 @@ export class CompletionService {
 
   startRefresh(intervalMs: number): void {
     if (intervalMs <= 0) return;
+    let refreshing = false;
     this.refreshTimer = setInterval(async () => {
+      if (refreshing) return; // a slow source (llm-core retrying) must not let an older mapping land last
+      refreshing = true;
       try {
-        this.install(await this.options.mappingSource.load());
+        await this.install(await this.options.mappingSource.load());
         this.lastRefreshError = null;
         this.options.logger.debug("model mapping refreshed");
       } catch (e) {
         this.lastRefreshError = (e as Error).message;
         this.options.logger.error("model mapping refresh rejected; keeping the previous mapping", { error: this.lastRefreshError });
+      } finally {
+        refreshing = false;
       }
     }, intervalMs);
     this.refreshTimer.unref?.();

@@ -9,6 +9,7 @@ import { parseSettings, SettingsError } from "../../src/config/settings";
 import { silentLogger } from "../../src/observability/logger";
 import { CompletionService } from "../../src/service";
 import { startFakeUpstream, jsonResponse, type FakeUpstream } from "../fakes/fake-upstream";
+import { startOpenAIFake } from "../fakes/openai/openai-fake";
 import { RecordingSink } from "../support/recording-sink";
 
 const good = {
@@ -159,6 +160,36 @@ describe("mapping sources", () => {
       await service.stop(0);
     }
   });
+});
+
+test("refresh: a provider type the service had not loaded yet is loaded and served", async () => {
+  const fake = await startOpenAIFake({ apiKey: "sk-live" });
+  const dir = mkdtempSync(join(tmpdir(), "mapping-refresh-"));
+  const path = join(dir, "live.json");
+  const target = { targets: [{ provider: "p", deploymentName: "gpt-4o" }] };
+  writeFileSync(path, JSON.stringify({ providers: { p: { type: "mock", text: "from the mock" } }, models: { m: target } }));
+  const service = new CompletionService({ settings: parseSettings({}), logger: silentLogger, mappingSource: fileMappingSource(path, {}), sink: new RecordingSink() });
+  await service.loadMapping();
+  service.startRefresh(30);
+  service.listen(0, "127.0.0.1");
+  const ask = async () => {
+    const res = await fetch(`http://127.0.0.1:${service.port}/api/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    });
+    return ((await res.json()) as { outputText: string }).outputText;
+  };
+  try {
+    expect(await ask()).toBe("from the mock");
+    writeFileSync(path, JSON.stringify({ providers: { p: { type: "openai", apiKey: "sk-live", baseUrl: `${fake.url}/v1` } }, models: { m: target } }));
+    await Bun.sleep(150);
+    expect(await ask()).toBe("Hello from the fake");
+    expect(fake.requests).toHaveLength(1);
+  } finally {
+    await service.stop(0);
+    await fake.close();
+  }
 });
 
 describe("settings", () => {
