@@ -131,19 +131,28 @@ async function freePort(): Promise<number> {
 
 const binary = join(root, "dist/completion-service");
 
-/** Starts the compiled service; resolves once `/api/v1/health` answers 200, with the time it took. */
-async function startService(mappingPath: string, extraEnv: Record<string, string> = {}, executable = binary): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
+/** The runtime settings the container image and `scripts/start.sh` set (Dockerfile). */
+const IMAGE_ENV = { BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100" };
+
+/**
+ * Starts the compiled service as deployed (`IMAGE_ENV`; a key given `undefined` in `extraEnv` is
+ * left out); resolves once `/api/v1/health` answers 200, with the time it took.
+ */
+async function startService(mappingPath: string, extraEnv: Record<string, string | undefined> = {}, executable = binary): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
   const port = await freePort();
   const stdout = opts["service-stdout"] ? Bun.file(opts["service-stdout"]) : "ignore";
   const t0 = performance.now();
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOCAL_MODEL_PROVIDERS_CONFIG_PATH: mappingPath,
+    ...IMAGE_ENV,
+    ...extraEnv,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const proc = Bun.spawn([executable], {
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOCAL_MODEL_PROVIDERS_CONFIG_PATH: mappingPath,
-      ...extraEnv,
-    },
+    env: env as Record<string, string>,
     stdout,
     // Only a crash writes here (logs go to stdout): let it show.
     stderr: "inherit",
@@ -695,7 +704,7 @@ async function manyStreams(): Promise<number> {
   // the service's upstream calls as in this client: both need it raised to hold thousands.
   const maxRequests = String(Math.max(count + 100, 256));
   // --default-fetch-limit leaves the service at Bun's default, to show what that does.
-  const service = await startService(writeMapping(upstream.port), opts["default-fetch-limit"] ? {} : { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests });
+  const service = await startService(writeMapping(upstream.port), opts["default-fetch-limit"] ? { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } : { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests });
   const pid = service.proc.pid;
   const idle = memoryMB(pid).rss;
   const holder = Bun.spawn(["bun", join(import.meta.dir, "bench", "hold-streams.ts"), `http://127.0.0.1:${service.port}/api/v1/completions`, String(count)], {

@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bun install --frozen-lockfile >&2
 # Bun's fetch runs at most 256 upstream calls at once unless told otherwise.
 export BUN_CONFIG_MAX_HTTP_REQUESTS="${BUN_CONFIG_MAX_HTTP_REQUESTS:-10000}"
+# Bun's allocator returns freed memory to the system only much later unless this is set (ms).
+export MIMALLOC_PURGE_DELAY="${MIMALLOC_PURGE_DELAY:-100}"
 exec bun run src/main.ts
