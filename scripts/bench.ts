@@ -68,7 +68,11 @@ const compared = (opts["compare-binary"] ?? "").split(",").filter(Boolean).map((
 type TargetName = string;
 type Phase = "saturated" | "paced";
 const phases: Phase[] = opts.phases ? (opts.phases.split(",") as Phase[]) : ["saturated", "paced"];
-const targetNames: TargetName[] = ["direct", "proxy", "service", ...compared.map((c) => c.name)];
+/**
+ * `floor`: the least a gateway keeping our contract must do (scripts/bench/translating-proxy.ts);
+ * it speaks the contract like the service, so it gets the service's requests.
+ */
+const targetNames: TargetName[] = ["direct", "proxy", "floor", "service", ...compared.map((c) => c.name)];
 const isService = (target: TargetName) => target !== "direct" && target !== "proxy";
 
 // ---------------------------------------------------------------------------------------------
@@ -444,6 +448,7 @@ async function comparison(): Promise<number> {
   build();
   const upstream = await startScript("fake-upstream.ts", {}, "fake upstream");
   const proxy = await startScript("bare-proxy.ts", { UPSTREAM: `http://127.0.0.1:${upstream.port}` }, "bare proxy");
+  const floor = await startScript("translating-proxy.ts", { UPSTREAM: `http://127.0.0.1:${upstream.port}` }, "translating proxy");
   const mapping = writeMapping(upstream.port);
 
   // Start-up time: a few fresh starts, the last one kept for the measurements.
@@ -459,9 +464,10 @@ async function comparison(): Promise<number> {
   const urls: Record<TargetName, string> = {
     direct: `http://127.0.0.1:${upstream.port}/v1/chat/completions`,
     proxy: `http://127.0.0.1:${proxy.port}/v1/chat/completions`,
+    floor: `http://127.0.0.1:${floor.port}/`,
     service: `http://127.0.0.1:${service.port}/api/v1/completions`,
   };
-  const pids: Record<TargetName, number> = { direct: upstream.proc.pid, proxy: proxy.proc.pid, service: service.proc.pid };
+  const pids: Record<TargetName, number> = { direct: upstream.proc.pid, proxy: proxy.proc.pid, floor: floor.proc.pid, service: service.proc.pid };
   for (const c of compared) {
     const other = await startService(mapping, {}, c.path);
     urls[c.name] = `http://127.0.0.1:${other.port}/api/v1/completions`;
@@ -608,6 +614,17 @@ async function comparison(): Promise<number> {
 
   lines.push("", "### Targets", "", "| target | value | limit | result |", "|---|---|---|---|");
   for (const c of checks) lines.push(`| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`);
+  const floorLines: string[] = [];
+  for (const mode of phases.includes("saturated") ? modes : []) {
+    for (const c of concurrencies) {
+      const s = summary[`saturated ${mode} c${c}`]!;
+      floorLines.push(`| ${mode} c${c} | ${f((s.floor!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.floor!.rps) * 100, 0)} % |`);
+    }
+  }
+  if (floorLines.length) {
+    lines.push("", "### Throughput against the floor (the least a gateway keeping the contract does)", "");
+    lines.push("| run | floor / proxy | service / proxy | service / floor |", "|---|---|---|---|", ...floorLines);
+  }
   lines.push("", `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`);
   if (comparedRss.length) lines.push(`Compared builds, peak RSS (VmHWM): ${comparedRss.join(", ")}.`);
   console.log(lines.join("\n"));
