@@ -4,10 +4,10 @@
  * 20 content chunks, finish, usage, `[DONE]`). Each variant reads every chunk as parsed JSON.
  *
  * - `sdk`: `client.chat.completions.create()` and `for await` over the stream (what the
- *   OpenAI-compatible adapter does today);
+ *   OpenAI-compatible adapter did before it moved to `fetch` for these figures);
  * - `sdk-raw`: the SDK sends the request (auth, headers, errors as today) and `.asResponse()` hands
  *   back the raw body, parsed by the SSE parser below;
- * - `fetch`: `fetch` and the same parser.
+ * - `fetch`: `fetch` and the same parser (what the adapter does now, with the service's parser).
  *
  * Reports CPU µs per request of this process (client side only; the upstream runs apart) and
  * requests/s, medians of alternating rounds.
