@@ -18,6 +18,7 @@ import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
+import { flushAfterResponse } from "./completion/after-response";
 import { ProviderFactories } from "./providers/registry";
 import { CIRCUIT_STATE_VALUE, type CircuitState, type TargetRef } from "./routing/circuit-breaker";
 import { createRouting, type Routing, type RoutingOptions } from "./routing/routing";
@@ -209,6 +210,7 @@ export class CompletionService {
       this.options.logger.warn("shutdown grace elapsed; cancelling open streams", { open: this.streams.size });
       for (const s of this.streams) s.cancel();
     }
+    flushAfterResponse(); // the usage events of the last completions reach the sink before it closes
     await this.options.sink.close(Math.max(1000, deadline - Date.now()));
     await this.server?.stop(true);
     this.server = null;

@@ -19,6 +19,7 @@ import type { Logger } from "../observability/logger";
 import type { CompletionMetrics } from "../observability/completion-metrics";
 import type { Metrics } from "../observability/metrics";
 import { AttemptTimeouts, requestBudgetMs, timeoutsFor } from "../routing/attempt-timeouts";
+import { afterResponse } from "./after-response";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
@@ -328,9 +329,14 @@ export class CompletionExecution {
     this.finalized = true;
     this.timeouts?.dispose();
     this.input.clientSignal?.removeEventListener("abort", this.onClientAbort);
+    const durationMs = performance.now() - this.input.receivedAt;
+    const endedAt = Date.now();
+    // Off the response path: the answer (or its last chunk) is written first.
+    afterResponse(() => this.account(outcome, error, result, durationMs, endedAt));
+  }
+
+  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
     const { request, requestId, receivedAt } = this.input;
-    const now = performance.now();
-    const durationMs = now - receivedAt;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
     this.deps.completionMetrics.record({
@@ -370,7 +376,7 @@ export class CompletionExecution {
       error: error ? { code: error.code, message: error.message } : null,
       durationMs: Math.round(durationMs),
       timeToFirstTokenMs: request.stream && this.firstChunkAt !== null ? Math.round(this.firstChunkAt - receivedAt) : null,
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(endedAt).toISOString(),
       messages: this.deps.includeMessages ? request.messages : null,
       auth: this.input.auth,
       context: request.context ?? null,

@@ -1,6 +1,7 @@
 /** AUTH_MODE=jwt with JWT_SECRET (HS256 through @elysiajs/jwt), over real HTTP (CONTRACT §6). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPair } from "jose";
+import { flushAfterResponse } from "../../src/completion/after-response";
 import { DEMO_REQUEST, startService, type RunningService } from "../support/guarded-service";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
 import { claims, nowSeconds, sign, signHs256, tamper, unsecured, without } from "../support/tokens";
@@ -39,6 +40,7 @@ describe("jwt mode with JWT_SECRET", () => {
     const token = await signHs256(claims({ sub: "alice" }), SECRET);
     const call = await svc.complete(bearer(token), { ...DEMO_REQUEST, auth: { subject: "mallory" } });
     expect(call.response.status).toBe(400);
+    flushAfterResponse();
     expect(svc.sink.events.some((e) => e.requestId === call.requestId)).toBe(false);
   });
 

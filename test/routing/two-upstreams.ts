@@ -4,6 +4,7 @@
  */
 import { startOpenAIFake } from "../fakes/openai/openai-fake";
 import { FAST_ROUTING, startService, type Harness } from "../support/service-harness";
+import { flushAfterResponse } from "../../src/completion/after-response";
 import type { RoutingOptions } from "../../src/routing/routing";
 
 export type OpenAIFake = Awaited<ReturnType<typeof startOpenAIFake>>;
@@ -67,5 +68,6 @@ export const user = [{ role: "user", content: "Hi" }];
 export function reset(u: TwoUpstreams): void {
   u.a.requests.length = 0;
   u.b.requests.length = 0;
+  flushAfterResponse(); // usage events reach the sink a turn after their answers
   u.svc.sink.events.length = 0;
 }

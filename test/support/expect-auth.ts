@@ -1,6 +1,7 @@
 /** Assertions shared by the auth tests. */
 import { expect } from "bun:test";
 import { UNAUTHORIZED_MESSAGE } from "../../src/auth/auth-guard";
+import { flushAfterResponse } from "../../src/completion/after-response";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { CompletionCall, RunningService } from "./guarded-service";
 
@@ -17,6 +18,7 @@ export function expectUnauthorized(call: CompletionCall, service: RunningService
     message: UNAUTHORIZED_MESSAGE,
     requestId: call.requestId,
   });
+  flushAfterResponse(); // a completion's event would be waiting here a turn after its answer
   expect(service.sink.events.some((e) => e.requestId === call.requestId)).toBe(false);
 }
 

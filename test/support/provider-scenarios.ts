@@ -9,6 +9,7 @@ import type { ChunkEvent } from "../../src/core/events";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream, RecordedRequest } from "../fakes/fake-upstream";
 import { grammarViolations } from "./ndjson";
+import { flushAfterResponse } from "../../src/completion/after-response";
 import { singleTargetMapping, startService, type Harness, type HarnessOptions } from "./service-harness";
 
 type Request = Record<string, unknown>;
@@ -28,6 +29,7 @@ export function serviceAgainstFake(start: () => Promise<{ svc: Harness; fake: Fa
     await running.fake.close();
   });
   beforeEach(() => {
+    flushAfterResponse(); // the last test's usage events, handed to the sink a turn after their answers
     running.fake.requests.length = 0;
     running.svc.sink.events.length = 0;
   });
