@@ -98,6 +98,11 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
+  // A fault that escaped every handler (a throwing event listener ends a Bun process) must not
+  // take down the other completions in flight, nor their usage events: it is logged, and the
+  // service goes on.
+  process.on("uncaughtException", (error) => logger.error("uncaught error; the service keeps running", { error }));
+  process.on("unhandledRejection", (error) => logger.error("unhandled rejection; the service keeps running", { error }));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }

@@ -4,8 +4,15 @@
  */
 import type { CompletionRequest } from "./request";
 
-type CountTokens = (text: string) => number;
+type CountTokens = (text: string, options?: { disallowedSpecial: Set<string> }) => number;
 let countTokens: CountTokens | null = null;
+
+/**
+ * Special-token strings (`<|endoftext|>`, `<|im_start|>` …) in the text are counted as the text
+ * they are — as providers read user text — instead of making the count throw, which the library
+ * does by default: a throwing estimate would lose the completion's usage event.
+ */
+const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
 /**
  * The tokenizer's tables take ~50 MB and a few hundred ms to build: they are loaded the first
@@ -20,7 +27,13 @@ function counter(): CountTokens {
 const PER_MESSAGE = 3;
 
 export function estimateTextTokens(text: string): number {
-  return text.length === 0 ? 0 : counter()(text);
+  if (text.length === 0) return 0;
+  try {
+    return counter()(text, AS_TEXT);
+  } catch {
+    // Never expected; but an estimate must not fail the accounting: ~4 characters a token.
+    return Math.ceil(text.length / 4);
+  }
 }
 
 export function estimateInputTokens(request: CompletionRequest): number {

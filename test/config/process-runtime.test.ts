@@ -1,0 +1,94 @@
+/**
+ * The process around the service: two runtime settings only its environment can carry (Bun reads
+ * them at start) — without them the service still runs, but says at start-up what to set — and
+ * errors that escape every handler, which must not end the process.
+ */
+import { expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MAIN = join(import.meta.dir, "../../src/main.ts");
+
+/** Starts the service on the demo mapping; returns its log lines up to "listening". */
+async function startupLines(extraEnv: Record<string, string>): Promise<{ msg: string; level: string }[]> {
+  const proc = Bun.spawn(["bun", MAIN], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...extraEnv },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const lines: { msg: string; level: string }[] = [];
+  try {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const bytes of proc.stdout) {
+      text += decoder.decode(bytes, { stream: true });
+      const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+      if (complete.includes('"msg":"listening"')) break;
+    }
+    for (const line of text.split("\n")) if (line.startsWith("{")) lines.push(JSON.parse(line));
+    return lines;
+  } finally {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+}
+
+test("unset, each is named in a warning with the value to use", async () => {
+  const warnings = (await startupLines({})).filter((l) => l.level === "warn").map((l) => l.msg);
+  expect(warnings).toContainEqual(expect.stringContaining("BUN_CONFIG_MAX_HTTP_REQUESTS is not set"));
+  expect(warnings).toContainEqual(expect.stringContaining("MIMALLOC_PURGE_DELAY is not set"));
+});
+
+test("set (as the image and scripts/start.sh set them), no warning", async () => {
+  const lines = await startupLines({ BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100" });
+  expect(lines.some((l) => l.msg === "listening")).toBe(true);
+  expect(lines.filter((l) => /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY/.test(l.msg))).toEqual([]);
+});
+
+test("an error that escapes every handler is logged, and the service keeps serving", async () => {
+  // A preload schedules a throwing abort listener (Bun ends a process on such an error by default)
+  // and an unhandled rejection, once the service listens.
+  const dir = mkdtempSync(join(tmpdir(), "uncaught-"));
+  const preload = join(dir, "faults.ts");
+  writeFileSync(
+    preload,
+    `setTimeout(() => {
+      const c = new AbortController();
+      c.signal.addEventListener("abort", () => { throw new Error("fault in a listener"); });
+      c.abort();
+      void Promise.reject(new Error("fault in a promise"));
+    }, 300);`,
+  );
+  const proc = Bun.spawn(["bun", "--preload", preload, MAIN], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  try {
+    const decoder = new TextDecoder();
+    let text = "";
+    const reader = proc.stdout.getReader();
+    while (!(text.includes("fault in a listener") && text.includes("fault in a promise"))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const lines = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.level === "error").map((l) => l.msg)).toEqual([
+      "uncaught error; the service keeps running",
+      "unhandled rejection; the service keeps running",
+    ]);
+    const port = lines.find((l) => l.msg === "listening").port;
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "demo", messages: [{ role: "user", content: "still there?" }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(proc.exitCode).toBeNull();
+  } finally {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+});
