@@ -4,23 +4,17 @@
  */
 import type { CompletionRequest } from "./request";
 
-type CountTokens = (text: string, options?: { disallowedSpecial: Set<string> }) => number;
-let countTokens: CountTokens | null = null;
+type Counter = { count(text: string): number };
+let tokenCounter: Counter | null = null;
 
 /**
- * Special-token strings (`<|endoftext|>`, `<|im_start|>` …) in the text are counted as the text
- * they are — as providers read user text — instead of making the count throw, which the library
- * does by default: a throwing estimate would lose the completion's usage event.
+ * The o200k table (`./o200k-counter.ts`: ~9 MB, ~200 ms to build) is built the first time a count
+ * is needed (a provider that reported no usage, a stream cut short), not at start. Special-token
+ * strings (`<|endoftext|>` …) are counted as the text they are, as providers read user text.
  */
-const AS_TEXT = { disallowedSpecial: new Set<string>() };
-
-/**
- * The tokenizer's tables take ~50 MB and a few hundred ms to build: they are loaded the first
- * time a count is needed (a provider that reported no usage, a stream cut short), not at start.
- */
-function counter(): CountTokens {
-  countTokens ??= (require("gpt-tokenizer/encoding/o200k_base") as { countTokens: CountTokens }).countTokens;
-  return countTokens;
+function counter(): Counter {
+  tokenCounter ??= new (require("./o200k-counter") as typeof import("./o200k-counter")).O200kCounter();
+  return tokenCounter;
 }
 
 /** Per-message framing tokens, as OpenAI's chat format adds them. */
@@ -29,7 +23,7 @@ const PER_MESSAGE = 3;
 export function estimateTextTokens(text: string): number {
   if (text.length === 0) return 0;
   try {
-    return counter()(text, AS_TEXT);
+    return counter().count(text);
   } catch {
     // Never expected; but an estimate must not fail the accounting: ~4 characters a token.
     return Math.ceil(text.length / 4);
