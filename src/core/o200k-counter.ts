@@ -7,7 +7,8 @@
  * leftmost first. test/core/o200k-counter.test.ts checks the counts equal gpt-tokenizer's over a
  * varied corpus, special-token strings read as text.
  */
-import ranksSource from "gpt-tokenizer/bpeRanks/o200k_base" with { type: "text" };
+import { readFileSync } from "node:fs";
+import ranksFile from "gpt-tokenizer/bpeRanks/o200k_base" with { type: "file" };
 import { O200K_TOKEN_SPLIT_REGEX } from "gpt-tokenizer/encodingParams/constants";
 
 const NONE = 0x7fffffff;
@@ -215,8 +216,9 @@ function readRankList(source: string): { bytes: Uint8Array; starts: Int32Array; 
 }
 
 export class O200kCounter {
-  // A text import: the module's source (its type declarations describe the evaluated module).
-  private readonly table = new RankTable(ranksSource as unknown as string);
+  // A file import: the path of the module's source, embedded in the executable (the type
+  // declarations describe the evaluated module). Read only to build the table, then dropped.
+  private readonly table = new RankTable(readFileSync(ranksFile as unknown as string, "utf8"));
   private readonly encoder = new TextEncoder();
   private scratch = new Uint8Array(1024);
   /** Piece boundaries and pair ranks of the merge, reused. */
