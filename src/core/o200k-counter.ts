@@ -1,11 +1,11 @@
 /**
  * Counts tokens of OpenAI's o200k encoding from a compact table: the ranks' bytes in one buffer and
- * an open-addressing hash of them, ~9 MB in all, where gpt-tokenizer's encoder holds ~60–80 MB of
+ * an open-addressing hash of them, ~5 MB in all, where gpt-tokenizer's encoder holds ~60–80 MB of
  * maps and strings once built. The ranks and the pre-tokenizer pattern are gpt-tokenizer's (the
- * rank list is read from its module's text, byte by byte); the merge is the
- * reference byte-pair merge (tiktoken's): repeatedly join the adjacent pair of lowest rank,
- * leftmost first. test/core/o200k-counter.test.ts checks the counts equal gpt-tokenizer's over a
- * varied corpus, special-token strings read as text.
+ * rank list is read from its module file, embedded in the executable); the merge is the reference
+ * byte-pair merge (tiktoken's): repeatedly join the adjacent pair of lowest rank, leftmost first.
+ * test/core/o200k-counter.test.ts checks every rank's bytes and the counts against gpt-tokenizer's
+ * over a varied corpus, special-token strings read as text.
  */
 import { readFileSync } from "node:fs";
 import ranksFile from "gpt-tokenizer/bpeRanks/o200k_base" with { type: "file" };

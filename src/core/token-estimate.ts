@@ -8,7 +8,7 @@ type Counter = { count(text: string): number };
 let tokenCounter: Counter | null = null;
 
 /**
- * The o200k table (`./o200k-counter.ts`: ~9 MB, ~200 ms to build) is built the first time a count
+ * The o200k table (`./o200k-counter.ts`: ~5 MB, ~40 ms to build) is built the first time a count
  * is needed (a provider that reported no usage, a stream cut short), not at start. Special-token
  * strings (`<|endoftext|>` …) are counted as the text they are, as providers read user text.
  */
