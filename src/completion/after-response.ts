@@ -5,7 +5,7 @@
  * waiting at once (shutdown, before the sink closes), so nothing queued here is ever dropped by a
  * graceful stop.
  */
-const tasks: (() => void)[] = [];
+let tasks: (() => void)[] = [];
 let scheduled = false;
 
 export function afterResponse(task: () => void): void {
@@ -19,7 +19,8 @@ export function afterResponse(task: () => void): void {
 export function flushAfterResponse(): void {
   scheduled = false;
   // Tasks queued while these run wait for the next turn.
-  const now = tasks.splice(0);
+  const now = tasks;
+  tasks = [];
   for (let i = 0; i < now.length; i++) {
     try {
       now[i]!();

@@ -71,8 +71,8 @@ export class CompletionExecution {
   private iterator: AsyncIterator<AdapterYield> | null = null;
   private target: Target | null = null;
   private timeouts: AttemptTimeouts | null = null;
-  /** Aborted when the client goes away: ends the attempt in flight and any wait between attempts. */
-  private readonly lifetime = new AbortController();
+  /** The wait between attempts, while there is one: the client going away ends it. */
+  private backoff: AbortController | null = null;
   private cancelled = false;
   private finalized = false;
   private readonly attempts: FailedAttempt[] = [];
@@ -139,10 +139,13 @@ export class CompletionExecution {
         this.recordFailedAttempt(target, error, retries + 1, startedAt, decision);
         if (!error.retryable) this.fail(error);
         if (!decision.retry) continue targets;
+        this.backoff = new AbortController();
         try {
-          await sleep(decision.delayMs, this.lifetime.signal);
+          await sleep(decision.delayMs, this.backoff.signal);
         } catch {
           break targets; // the client went away while we waited
+        } finally {
+          this.backoff = null;
         }
       }
     }
@@ -157,7 +160,7 @@ export class CompletionExecution {
     const { request } = this.input;
     this.target = target;
     this.queue.length = 0;
-    const timeouts = new AttemptTimeouts(timeoutsFor(target, request.stream), target.providerType, budget, this.lifetime.signal);
+    const timeouts = new AttemptTimeouts(timeoutsFor(target, request.stream), target.providerType, budget);
     this.timeouts = timeouts;
     if (request.stream) {
       this.aggregator = null;
@@ -257,7 +260,10 @@ export class CompletionExecution {
   cancel(): void {
     if (this.finalized || this.cancelled) return;
     this.cancelled = true;
-    this.lifetime.abort(new ClientCancelled());
+    // Ends the attempt in flight (its upstream request) or the wait between attempts; `open`
+    // checks `cancelled` before starting another.
+    this.timeouts?.abort(new ClientCancelled());
+    this.backoff?.abort(new ClientCancelled());
     if (this.iterator && this.target) this.finalize("cancelled", null, this.normalizer.cancel());
     // Release the generator (and its socket) once any pending read has settled.
     this.iterator?.return?.().catch(() => {});

@@ -75,17 +75,17 @@ export class AttemptTimeouts {
 
   /**
    * @param budget the request's time budget and what is left of it; caps `total`.
-   * @param parent aborts this attempt too (the client went away).
+   * @param parent aborts this attempt too, when given (callers may instead call `abort`).
    */
   constructor(
     private readonly settings: TimeoutSettings,
     private readonly upstream: string,
     private readonly budget: { totalMs: number; remainingMs: number },
-    private readonly parent: AbortSignal,
+    private readonly parent?: AbortSignal,
   ) {
-    this.onParentAbort = () => this.abort(parent.reason);
-    if (parent.aborted) this.abort(parent.reason);
-    else parent.addEventListener("abort", this.onParentAbort, { once: true });
+    this.onParentAbort = () => this.abort(parent!.reason);
+    if (parent?.aborted) this.abort(parent.reason);
+    else parent?.addEventListener("abort", this.onParentAbort, { once: true });
     this.totalIsBudget = budget.remainingMs < settings.totalMs;
     this.arm("total", Math.max(0, Math.min(settings.totalMs, budget.remainingMs)));
     if (settings.connectMs !== undefined) this.arm("connect", settings.connectMs);
@@ -168,7 +168,7 @@ export class AttemptTimeouts {
   /** Stops every timer; the signal stays as it is. */
   dispose(): void {
     for (const kind of Object.keys(this.timers) as TimeoutKind[]) this.clear(kind);
-    this.parent.removeEventListener("abort", this.onParentAbort);
+    this.parent?.removeEventListener("abort", this.onParentAbort);
   }
 
   private arm(kind: TimeoutKind, ms: number): void {
