@@ -1,5 +1,5 @@
 /** The `openai` SDK's errors → ours, for every provider served through that SDK. */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai/core/error";
 import { GatewayError, isGatewayError } from "../../core/errors";
 import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
 import { UpstreamStreamChunkError } from "./openai-chunks-to-events";

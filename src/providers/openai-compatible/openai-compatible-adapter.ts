@@ -8,7 +8,7 @@
  * stream is an error, nothing after `[DONE]` is read — and the fakes stay honest because the SDK
  * itself must read them alike (test/providers/openai-fakes-read-by-sdk.test.ts).
  */
-import { APIConnectionError, APIError, APIUserAbortError } from "openai";
+import { APIConnectionError, APIError, APIUserAbortError } from "openai/core/error";
 import type { AdapterEvent, AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import type { ProviderConfig } from "../../config/mapping";
