@@ -45,7 +45,7 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
         const response = await postOpenAI(endpoint, endpoint.url(api, call.deploymentName), body, call.signal);
         if (!request.stream) {
           const events = openAICompletionToEvents((await readJson(response, call.signal)) as OpenAICompletionLike);
-          for (const event of events) yield trim ? trim.apply(event) : event;
+          yield trim ? events.map((event) => trim.apply(event)) : events;
           return;
         }
         call.onResponseHeaders?.();
