@@ -256,6 +256,7 @@ export class O200kCounter {
     const buf = this.scratch;
     const n = this.encoder.encodeInto(piece, buf).written;
     if (n <= 1 || this.table.rank(buf, 0, n) !== NONE) return 1;
+    if (n > LONG_PIECE) return this.mergeLong(buf, n);
     // Byte-pair merge: parts are bytes[bounds[i]..bounds[i + 1]); pairRanks[i] is the rank of
     // parts i and i + 1 joined.
     const bounds = this.bounds;
@@ -281,5 +282,101 @@ export class O200kCounter {
       if (at > 0) ranks[at - 1] = this.table.rank(buf, bounds[at - 1]!, bounds[at + 1]!);
     }
     return parts;
+  }
+
+  /**
+   * The same merge for a long piece (a "word" of thousands of bytes, which the quadratic scan
+   * would take seconds or hours over): candidate pairs wait in a min-heap ordered by (rank, start),
+   * so the lowest rank, leftmost, is still joined first; a pair whose parts changed since it was
+   * queued is recognised when it comes out (its bytes' rank is no longer the one it was queued
+   * with) and skipped.
+   */
+  private mergeLong(buf: Uint8Array, n: number): number {
+    const table = this.table;
+    // Parts by start offset: the end of each (exclusive), and the start of the one before; -1 once
+    // a part has been joined to the one on its left.
+    const end = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      end[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    const heap = new MinHeap();
+    for (let i = 0; i < n - 1; i++) {
+      const rank = table.rank(buf, i, i + 2);
+      if (rank !== NONE) heap.push(rank, i);
+    }
+    let parts = n;
+    while (heap.size > 0) {
+      const rank = heap.topRank();
+      const start = heap.pop();
+      const mid = end[start]!;
+      if (prev[start] === -2 || mid >= n || table.rank(buf, start, end[mid]!) !== rank) continue; // stale
+      // Join the part at `mid` to the part at `start`.
+      end[start] = end[mid]!;
+      prev[mid] = -2;
+      if (end[start]! < n) prev[end[start]!] = start;
+      parts--;
+      if (end[start]! < n) {
+        const right = table.rank(buf, start, end[end[start]!]!);
+        if (right !== NONE) heap.push(right, start);
+      }
+      const left = prev[start]!;
+      if (left >= 0) {
+        const leftRank = table.rank(buf, left, end[start]!);
+        if (leftRank !== NONE) heap.push(leftRank, left);
+      }
+    }
+    return parts;
+  }
+}
+
+/** Pieces longer than this (in bytes) are merged with the heap. */
+const LONG_PIECE = 256;
+
+/** A binary min-heap of (rank, start) pairs, compared by rank, then start. */
+class MinHeap {
+  private keys = new Float64Array(64);
+  size = 0;
+
+  push(rank: number, start: number): void {
+    if (this.size === this.keys.length) {
+      const grown = new Float64Array(this.keys.length * 2);
+      grown.set(this.keys);
+      this.keys = grown;
+    }
+    // rank < 2^18 and start < 2^32: one exact double orders by rank, then start.
+    const key = rank * 4294967296 + start;
+    const keys = this.keys;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (keys[parent]! <= key) break;
+      keys[i] = keys[parent]!;
+      i = parent;
+    }
+    keys[i] = key;
+  }
+
+  topRank(): number {
+    return Math.floor(this.keys[0]! / 4294967296);
+  }
+
+  /** Removes the smallest pair; returns its start. */
+  pop(): number {
+    const keys = this.keys;
+    const top = keys[0]!;
+    const last = keys[--this.size]!;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= this.size) break;
+      const child = left + 1 < this.size && keys[left + 1]! < keys[left]! ? left + 1 : left;
+      if (keys[child]! >= last) break;
+      keys[i] = keys[child]!;
+      i = child;
+    }
+    keys[i] = last;
+    return top % 4294967296;
   }
 }

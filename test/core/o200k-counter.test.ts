@@ -58,4 +58,26 @@ describe("o200k counter", () => {
     const differing = corpus.filter((text) => counter.count(text) !== reference.countTokens(text, AS_TEXT));
     expect(differing).toEqual([]);
   });
+
+  test("long pieces (one 'word' of thousands of bytes, merged with the heap) count as the library's", () => {
+    const letters = [..."abcdefghijklmnopqrstuvwxyzéüñßあいう漢字한글"];
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const corpus = ["ab".repeat(10_000), "x".repeat(8_000), "Supercalifragilistic".repeat(200)];
+    for (let i = 0; i < 100; i++) {
+      let text = "";
+      const length = 257 + Math.floor(random() * 3000);
+      const alphabet = i % 2 ? 26 : letters.length; // plain letters, or with multi-byte ones
+      for (let j = 0; j < length; j++) text += letters[Math.floor(random() * alphabet)];
+      corpus.push(text);
+    }
+    const differing = corpus.filter((text) => counter.count(text) !== reference.countTokens(text, AS_TEXT));
+    expect(differing.map((t) => t.slice(0, 40))).toEqual([]);
+  });
+
+  test("a 1 MB single word is counted (the body limit allows 10 MB; a quadratic merge would take hours)", () => {
+    // The library counts 8,000 x's as 1,000 tokens of eight; a million make 125,000.
+    expect(reference.countTokens("x".repeat(8_000), AS_TEXT)).toBe(1_000);
+    expect(counter.count("x".repeat(1_000_000))).toBe(125_000);
+  });
 });
