@@ -4,12 +4,12 @@
  * the total timeout, goes to `fetch` and so reaches the socket.
  */
 import type { ProviderConfig } from "../../config/mapping";
-import type { AdapterEvent } from "../../core/events";
+import type { AdapterEvent, AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { upstreamStreamError } from "../upstream-error";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
-import { ndjsonLines } from "./ndjson-lines";
+import { ndjsonLineBatches } from "./ndjson-lines";
 import { OllamaLineTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
 import { buildOllamaChatBody } from "./ollama-request-body";
 
@@ -25,7 +25,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
   return {
     type: "ollama",
     reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
+    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield> {
       const body = JSON.stringify(buildOllamaChatBody(request, call.deploymentName, call.logger));
       let response: Response;
       try {
@@ -39,12 +39,24 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
       const translator = new OllamaLineTranslator();
       try {
         if (!request.stream) {
-          const events = translator.translate((await response.json()) as OllamaChatLine);
-          for (let i = 0; i < events.length; i++) yield events[i]!;
+          yield translator.translate((await response.json()) as OllamaChatLine);
         } else if (response.body) {
-          for await (const line of ndjsonLines(response.body)) {
-            const events = translator.translate(JSON.parse(line) as OllamaChatLine);
-            for (let i = 0; i < events.length; i++) yield events[i]!;
+          // One batch per read of the body: the events of every line it completed; a failing
+          // line (an error line, bad JSON) is thrown after the events of the lines before it.
+          const batch: AdapterEvent[] = [];
+          for await (const lines of ndjsonLineBatches(response.body)) {
+            batch.length = 0;
+            let failure: unknown = null;
+            try {
+              for (let l = 0; l < lines.length; l++) {
+                const events = translator.translate(JSON.parse(lines[l]!) as OllamaChatLine);
+                for (let i = 0; i < events.length; i++) batch.push(events[i]!);
+              }
+            } catch (error) {
+              failure = error;
+            }
+            if (batch.length > 0) yield batch;
+            if (failure) throw failure;
           }
         }
       } catch (error) {
