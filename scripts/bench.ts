@@ -136,7 +136,7 @@ async function freePort(): Promise<number> {
 const binary = join(root, "dist/completion-service");
 
 /** The runtime settings the container image and `scripts/start.sh` set (Dockerfile). */
-const IMAGE_ENV = { BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100" };
+const IMAGE_ENV = { BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824" };
 
 /**
  * Starts the compiled service as deployed (`IMAGE_ENV`; a key given `undefined` in `extraEnv` is

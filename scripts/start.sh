@@ -9,4 +9,6 @@ bun install --frozen-lockfile >&2
 export BUN_CONFIG_MAX_HTTP_REQUESTS="${BUN_CONFIG_MAX_HTTP_REQUESTS:-10000}"
 # Bun's allocator returns freed memory to the system only much later unless this is set (ms).
 export MIMALLOC_PURGE_DELAY="${MIMALLOC_PURGE_DELAY:-100}"
+# JavaScriptCore sizes its heap for this much memory (1 GB) rather than the whole machine's.
+export BUN_JSC_forceRAMSize="${BUN_JSC_forceRAMSize:-1073741824}"
 exec bun run src/main.ts

@@ -1,5 +1,5 @@
 /**
- * The process around the service: two runtime settings only its environment can carry (Bun reads
+ * The process around the service: three runtime settings only its environment can carry (Bun reads
  * them at start) — without them the service still runs, but says at start-up what to set — and
  * errors that escape every handler, which must not end the process.
  */
@@ -38,12 +38,13 @@ test("unset, each is named in a warning with the value to use", async () => {
   const warnings = (await startupLines({})).filter((l) => l.level === "warn").map((l) => l.msg);
   expect(warnings).toContainEqual(expect.stringContaining("BUN_CONFIG_MAX_HTTP_REQUESTS is not set"));
   expect(warnings).toContainEqual(expect.stringContaining("MIMALLOC_PURGE_DELAY is not set"));
+  expect(warnings).toContainEqual(expect.stringContaining("BUN_JSC_forceRAMSize is not set"));
 });
 
 test("set (as the image and scripts/start.sh set them), no warning", async () => {
-  const lines = await startupLines({ BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100" });
+  const lines = await startupLines({ BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824" });
   expect(lines.some((l) => l.msg === "listening")).toBe(true);
-  expect(lines.filter((l) => /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY/.test(l.msg))).toEqual([]);
+  expect(lines.filter((l) => /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY|BUN_JSC_forceRAMSize/.test(l.msg))).toEqual([]);
 });
 
 test("an error that escapes every handler is logged, and the service keeps serving", async () => {
