@@ -4,8 +4,9 @@
  * the total timeout, goes to `fetch` and so reaches the socket.
  */
 import type { ProviderConfig } from "../../config/mapping";
-import type { AdapterEvent, AdapterYield } from "../../core/events";
+import type { AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
+import { eventBatches } from "../event-batches";
 import { upstreamStreamError } from "../upstream-error";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
@@ -41,23 +42,10 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
         if (!request.stream) {
           yield translator.translate((await response.json()) as OllamaChatLine);
         } else if (response.body) {
-          // One batch per read of the body: the events of every line it completed; a failing
-          // line (an error line, bad JSON) is thrown after the events of the lines before it.
-          const batch: AdapterEvent[] = [];
-          for await (const lines of ndjsonLineBatches(response.body)) {
-            batch.length = 0;
-            let failure: unknown = null;
-            try {
-              for (let l = 0; l < lines.length; l++) {
-                const events = translator.translate(JSON.parse(lines[l]!) as OllamaChatLine);
-                for (let i = 0; i < events.length; i++) batch.push(events[i]!);
-              }
-            } catch (error) {
-              failure = error;
-            }
-            if (batch.length > 0) yield batch;
-            if (failure) throw failure;
-          }
+          yield* eventBatches(ndjsonLineBatches(response.body), (line, out) => {
+            const events = translator.translate(JSON.parse(line) as OllamaChatLine);
+            for (let i = 0; i < events.length; i++) out.push(events[i]!);
+          });
         }
       } catch (error) {
         throw mapOllamaError(error, call.signal, "read");

@@ -13,6 +13,7 @@ import type { AdapterEvent, AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import type { ProviderConfig } from "../../config/mapping";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { eventBatches } from "../event-batches";
 import { SseParser, type SseMessage } from "../sse-parser";
 import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
@@ -49,23 +50,11 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
           return;
         }
         call.onResponseHeaders?.();
-        // One batch per upstream read: the events of every chunk it held.
         const translator = new OpenAIStreamTranslator();
-        const batch: AdapterEvent[] = [];
-        for await (const chunks of openAIStreamReads(response, call.signal)) {
-          batch.length = 0;
-          let failure: unknown = null;
-          try {
-            for (let c = 0; c < chunks.length; c++) {
-              const events = translator.translate(chunks[c]!);
-              for (let i = 0; i < events.length; i++) batch.push(trim ? trim.apply(events[i]!) : events[i]!);
-            }
-          } catch (error) {
-            failure = error; // an error chunk: what came before it is still delivered first
-          }
-          if (batch.length > 0) yield batch;
-          if (failure) throw failure;
-        }
+        yield* eventBatches(openAIStreamReads(response, call.signal), (chunk, out) => {
+          const events = translator.translate(chunk);
+          for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
+        });
       } catch (error) {
         throw mapOpenAIError(dialect.type, error);
       }
