@@ -4,7 +4,7 @@ import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -285,20 +285,7 @@ describe("google: streaming", () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  test("client disconnect aborts the upstream request at once", async () => {
-    fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: "gemini", messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event.outputTokens).toBeGreaterThan(0);
-  });
-
-  test("client disconnect before the first byte aborts the upstream too", async () => {
-    fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: "gemini", messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event.status).toBe("cancelled");
-  });
+  clientDisconnectTests(() => ({ svc, fake }), "gemini", user);
 });
 
 describe("google: JSON answers", () => {

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
@@ -209,20 +209,7 @@ describe("ollama: streaming", () => {
     expect(error.message).toContain("final `done` line");
   });
 
-  test("client disconnect aborts the upstream request at once", async () => {
-    fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: MODEL, messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event.outputTokens).toBeGreaterThan(0);
-  });
-
-  test("client disconnect before the first byte aborts the upstream too", async () => {
-    fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event.status).toBe("cancelled");
-  });
+  clientDisconnectTests(() => ({ svc, fake }), MODEL, user);
 });
 
 describe("ollama: JSON answers", () => {

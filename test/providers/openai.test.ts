@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL } from "../support/provider-scenarios";
+import { answersFromUnreachable, clientDisconnectTests, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
@@ -153,20 +153,7 @@ describe("openai: streaming", () => {
     expect(seen.slice(0, 2).map((s) => s.upstreamDone)).toEqual([false, false]);
   });
 
-  test("client disconnect aborts the upstream request at once", async () => {
-    fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
-    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model: "gpt-4o", messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
-    expect(event.outputTokens).toBeGreaterThan(0);
-  });
-
-  test("client disconnect before the first byte aborts the upstream too", async () => {
-    fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
-    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: "gpt-4o", messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event.status).toBe("cancelled");
-  });
+  clientDisconnectTests(() => ({ svc, fake }), "gpt-4o", user);
 });
 
 describe("openai: JSON answers", () => {

@@ -4,7 +4,7 @@
  * listens on, a stream that fails after it began. Each returns what the test then asserts; the
  * provider's own checks stay in its file.
  */
-import { afterAll, beforeAll, beforeEach, expect } from "bun:test";
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import type { ChunkEvent } from "../../src/core/events";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { FakeUpstream, RecordedRequest } from "../fakes/fake-upstream";
@@ -50,6 +50,35 @@ export interface Cancelled {
   upstreamClosed: boolean;
   /** The usage event of the cancelled request. */
   event: UsageEvent;
+}
+
+/** A fake answering text pieces, with an optional pause before each (OpenAI, Gemini, Mistral, Ollama). */
+interface TextPiecesFake extends FakeUpstream {
+  answer(fn: () => { text: string[]; chunkDelayMs?: number }): void;
+}
+
+/**
+ * The client-disconnect tests of a provider whose fake answers text pieces: a client leaving
+ * mid-stream closes the upstream request at once and the output so far is counted; one leaving
+ * before the first byte closes it too.
+ */
+export function clientDisconnectTests(running: () => { svc: Harness; fake: TextPiecesFake }, model: string, user: unknown[]): void {
+  test("client disconnect aborts the upstream request at once", async () => {
+    const { svc, fake } = running();
+    fake.answer(() => ({ text: Array.from({ length: 50 }, (_, i) => `piece ${i} `), chunkDelayMs: 100 }));
+    const { upstreamClosed, event } = await cancelMidStream(svc, fake, { model, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });
+    expect(event.outputTokens).toBeGreaterThan(0);
+  });
+
+  test("client disconnect before the first byte aborts the upstream too", async () => {
+    const { svc, fake } = running();
+    fake.answer(() => ({ text: ["late"], chunkDelayMs: 2000 }));
+    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model, messages: user, stream: true });
+    expect(upstreamClosed).toBe(true);
+    expect(event.status).toBe("cancelled");
+  });
 }
 
 /**
