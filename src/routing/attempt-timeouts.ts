@@ -69,30 +69,25 @@ export class AttemptTimeouts {
   private sawEvent = false;
   /** `performance.now()` when the current wait for an event began; -1 while not waiting. */
   private waitingSince = -1;
-  private readonly onParentAbort: () => void;
   /** Rejects each `bounded` wait still pending. */
   private readonly waiting = new Set<(reason: unknown) => void>();
 
   /**
-   * @param budget the request's time budget and what is left of it; caps `total`.
-   * @param parent aborts this attempt too, when given (callers may instead call `abort`).
+   * @param budget the request's time budget and what is left of it; caps `total`. A client
+   * that goes away is the caller's to pass on, with `abort`.
    */
   constructor(
     private readonly settings: TimeoutSettings,
     private readonly upstream: string,
     private readonly budget: { totalMs: number; remainingMs: number },
-    private readonly parent?: AbortSignal,
   ) {
-    this.onParentAbort = () => this.abort(parent!.reason);
-    if (parent?.aborted) this.abort(parent.reason);
-    else parent?.addEventListener("abort", this.onParentAbort, { once: true });
     this.totalIsBudget = budget.remainingMs < settings.totalMs;
     this.arm("total", Math.max(0, Math.min(settings.totalMs, budget.remainingMs)));
     if (settings.connectMs !== undefined) this.arm("connect", settings.connectMs);
     if (settings.firstByteMs !== undefined) this.arm("first_byte", settings.firstByteMs);
   }
 
-  /** Aborted when a timer fires or the parent aborts; pass it to the SDK call. */
+  /** Aborted when a timer fires or `abort` is called; pass it to the SDK call. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
@@ -168,7 +163,6 @@ export class AttemptTimeouts {
   /** Stops every timer; the signal stays as it is. */
   dispose(): void {
     for (const kind of Object.keys(this.timers) as TimeoutKind[]) this.clear(kind);
-    this.parent?.removeEventListener("abort", this.onParentAbort);
   }
 
   private arm(kind: TimeoutKind, ms: number): void {
