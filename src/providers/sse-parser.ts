@@ -45,9 +45,7 @@ export class SseParser {
       start = end + 2;
       end = buffer.indexOf("\n\n", start);
     }
-    if (start > 0) buffer = buffer.slice(start);
-    // A block may also begin with blank lines: they end nothing and are dropped here.
-    this.pending = buffer.charCodeAt(0) === 10 ? buffer.replace(/^\n+/, "") : buffer;
+    this.pending = start > 0 ? buffer.slice(start) : buffer;
   }
 }
 
