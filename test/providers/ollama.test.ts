@@ -1,6 +1,6 @@
 /** The `ollama` provider (native `/api/chat`, NDJSON) against the byte-faithful fake Ollama. */
 import { describe, expect, test } from "bun:test";
-import { ndjsonLines } from "../../src/providers/ollama/ndjson-lines";
+import { ndjsonLineBatches } from "../../src/providers/ollama/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
 import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
@@ -388,7 +388,7 @@ describe("ollama: NDJSON line reader", () => {
     });
   const collect = async (body: ReadableStream<Uint8Array>) => {
     const lines: string[] = [];
-    for await (const line of ndjsonLines(body)) lines.push(line);
+    for await (const batch of ndjsonLineBatches(body)) lines.push(...batch);
     return lines;
   };
 

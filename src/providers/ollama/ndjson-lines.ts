@@ -40,8 +40,3 @@ export async function* ndjsonLineBatches(body: ReadableStream<Uint8Array>): Asyn
     if (!finished) reader.cancel().catch(() => {});
   }
 }
-
-/** The same lines one at a time. */
-export async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string, void, undefined> {
-  for await (const batch of ndjsonLineBatches(body)) yield* batch;
-}
