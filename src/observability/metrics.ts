@@ -1,5 +1,11 @@
-/** The Prometheus metrics of CONTRACT §3, on a registry of their own (one per app instance). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+/**
+ * The Prometheus metrics of CONTRACT §3, on a registry of their own (one per app instance).
+ * What every completion records is kept cheap: its histograms are `SeriesHistogram`s, and its
+ * counters are summed by `CompletionMetrics` and added here when the metrics are read
+ * (`beforeRead`).
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { SeriesHistogram } from "./series-histogram";
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -8,22 +14,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const readers: (() => void)[] = [];
+  const collect = () => {
+    for (const read of readers) read();
+  };
   return {
     registry,
+    /** `fn` runs before the completion counters are read (to add what it has summed). */
+    beforeRead(fn: () => void): void {
+      readers.push(fn);
+    },
     requests: new Counter({
       name: "completion_requests_total",
       help: "Completion requests by outcome",
       labelNames: ["model", "provider", "stream", "status"] as const,
       registers,
+      collect,
     }),
-    duration: new Histogram({
+    duration: new SeriesHistogram({
       name: "completion_request_duration_seconds",
       help: "Completion request duration, to the last byte",
       labelNames: ["model", "provider", "stream"] as const,
       buckets: LATENCY_BUCKETS,
       registers,
     }),
-    timeToFirstToken: new Histogram({
+    timeToFirstToken: new SeriesHistogram({
       name: "completion_time_to_first_token_seconds",
       help: "Time from request to the first streamed chunk",
       labelNames: ["model", "provider"] as const,
@@ -35,6 +50,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: "Tokens by kind (input, output, reasoning, cached_input)",
       labelNames: ["model", "provider", "kind"] as const,
       registers,
+      collect,
     }),
     upstreamErrors: new Counter({
       name: "completion_upstream_errors_total",
@@ -58,7 +74,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: "Usage events waiting to be delivered (memory and spool)",
       registers,
     }),
-    gatewayOverhead: new Histogram({
+    gatewayOverhead: new SeriesHistogram({
       name: "completion_gateway_overhead_seconds",
       help: "Time spent in the service itself per request, excluding the wait for the upstream",
       labelNames: ["stream"] as const,
