@@ -24,6 +24,7 @@ import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event";
+import { isoTime } from "../observability/iso-time";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -382,7 +383,7 @@ export class CompletionExecution {
       error: error ? { code: error.code, message: error.message } : null,
       durationMs: Math.round(durationMs),
       timeToFirstTokenMs: request.stream && this.firstChunkAt !== null ? Math.round(this.firstChunkAt - receivedAt) : null,
-      timestamp: new Date(endedAt).toISOString(),
+      timestamp: isoTime(endedAt),
       messages: this.deps.includeMessages ? request.messages : null,
       auth: this.input.auth,
       context: request.context ?? null,

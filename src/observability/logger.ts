@@ -3,6 +3,8 @@
  * go to stdout once per turn of the event loop (see `stdoutLines`).
  */
 
+import { isoTime } from "./iso-time";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -59,17 +61,47 @@ function errorReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Keys every line starts with; a binding or field of the same name replaces it. */
+const LINE_KEYS = new Set(["time", "level", "msg"]);
+
 class JsonLogger implements Logger {
+  /** The bindings as JSON members (`,"key":value…`), serialized at the logger's first line. */
+  private boundMembers: string | undefined;
+  /** A binding is named `time`, `level` or `msg`. */
+  private readonly bindsLineKey: boolean;
+
   constructor(
     private readonly min: number,
     private readonly bindings: Record<string, unknown>,
     private readonly write: LogWriter,
-  ) {}
+  ) {
+    this.bindsLineKey = Object.keys(bindings).some((key) => LINE_KEYS.has(key));
+  }
 
   private emit(level: LogLevel, msg: string, fields: Record<string, unknown> | undefined): void {
-    const line = { time: new Date().toISOString(), level, msg, ...this.bindings, ...fields };
-    // A replacer slows every stringify down; only lines with an Error among their fields need it.
-    this.write(`${fields && hasError(fields) ? JSON.stringify(line, errorReplacer) : JSON.stringify(line)}\n`);
+    // The line is `{time, level, msg, ...bindings, ...fields}`. It is written as text (no merged
+    // object per line), unless a key repeats, when the object is merged so the last one wins.
+    if (this.bindsLineKey || (fields && this.repeats(fields))) {
+      const line = { time: isoTime(), level, msg, ...this.bindings, ...fields };
+      this.write(`${JSON.stringify(line, errorReplacer)}\n`);
+      return;
+    }
+    if (this.boundMembers === undefined) {
+      const json = JSON.stringify(this.bindings, errorReplacer);
+      this.boundMembers = json.length > 2 ? `,${json.slice(1, -1)}` : "";
+    }
+    let line = `{"time":"${isoTime()}","level":"${level}","msg":${JSON.stringify(msg)}${this.boundMembers}`;
+    if (fields) {
+      // A replacer slows every stringify down; only lines with an Error among their fields need it.
+      const json = hasError(fields) ? JSON.stringify(fields, errorReplacer) : JSON.stringify(fields);
+      line += json.length > 2 ? `,${json.slice(1)}\n` : "}\n";
+    } else line += "}\n";
+    this.write(line);
+  }
+
+  private repeats(fields: Record<string, unknown>): boolean {
+    for (const key in fields) if (LINE_KEYS.has(key) || Object.hasOwn(this.bindings, key)) return true;
+    return false;
   }
 
   debug(msg: string, fields?: Record<string, unknown>): void {

@@ -8,7 +8,7 @@ export class LogUsageSink implements UsageSink {
   ) {}
 
   publish(event: UsageEvent): void {
-    this.write(`${JSON.stringify({ kind: "usage_event", event })}\n`);
+    this.write(`{"kind":"usage_event","event":${JSON.stringify(event)}}\n`);
     this.onPublished();
   }
 

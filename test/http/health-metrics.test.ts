@@ -1,5 +1,6 @@
 /** CONTRACT §3: health and Prometheus metrics; the log sink of §5. */
 import { expect, test } from "bun:test";
+import { flushAfterResponse } from "../../src/completion/after-response";
 import { DEMO_MAPPING } from "../../src/config/demo-mapping";
 import { parseSettings } from "../../src/config/settings";
 import { silentLogger } from "../../src/observability/logger";
@@ -81,6 +82,7 @@ test("the log sink writes one JSON line per usage event", async () => {
   const svc = await startService({ mapping: DEMO_MAPPING, sink: new LogUsageSink((l) => lines.push(l)), env: { EVENTS_INCLUDE_MESSAGES: "false" } });
   try {
     await (await svc.post({ model: "demo", messages: [{ role: "user", content: "secret words" }], context: { userId: "u-1" } })).json();
+    flushAfterResponse(); // the event reaches the sink a turn after the answer
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith("\n")).toBe(true);
     const { event } = JSON.parse(lines[0]!);
