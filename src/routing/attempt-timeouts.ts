@@ -53,6 +53,12 @@ export function requestBudgetMs(route: ModelRoute): number {
   return budget;
 }
 
+/**
+ * Timers run in whole milliseconds and may fire a fraction of one before a deadline measured with
+ * `performance.now()`: such a deadline counts as passed rather than costing another timer.
+ */
+const TIMER_SLACK_MS = 1;
+
 const LABEL: Record<TimeoutKind, string> = {
   connect: "sent no response headers within",
   first_byte: "sent nothing within",
@@ -60,15 +66,30 @@ const LABEL: Record<TimeoutKind, string> = {
   total: "did not finish within",
 };
 
+/**
+ * One timer per attempt, however many timeouts it has: it is set for the earliest deadline and,
+ * when it fires, finds which deadline passed, or sets itself for the next one. Clearing a
+ * deadline (headers came, the first event came) only forgets it; a stream that ends in time —
+ * nearly all of them — has set one timer and cleared one. The idle deadline moves with each
+ * wait for an event without touching the timer, which catches up when it fires.
+ */
 export class AttemptTimeouts {
   private readonly controller = new AbortController();
   private fired: { kind: TimeoutKind; ms: number } | null = null;
   /** `total` is the request's remaining budget rather than the provider's `timeoutMs`. */
   private readonly totalIsBudget: boolean;
-  private readonly timers: Partial<Record<TimeoutKind, ReturnType<typeof setTimeout>>> = {};
-  private sawEvent = false;
+  private readonly totalMs: number;
+  /** Deadlines, as `performance.now()` values; `Infinity` when not (or no longer) armed. */
+  private totalAt: number;
+  private connectAt: number;
+  private firstByteAt: number;
+  private readonly idleMs: number;
   /** `performance.now()` when the current wait for an event began; -1 while not waiting. */
   private waitingSince = -1;
+  private sawEvent = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When `timer` fires; `Infinity` when none is set. */
+  private timerAt = Infinity;
   /** Rejects each `bounded` wait still pending. */
   private readonly waiting = new Set<(reason: unknown) => void>();
 
@@ -81,10 +102,14 @@ export class AttemptTimeouts {
     private readonly upstream: string,
     private readonly budget: { totalMs: number; remainingMs: number },
   ) {
+    const now = performance.now();
     this.totalIsBudget = budget.remainingMs < settings.totalMs;
-    this.arm("total", Math.max(0, Math.min(settings.totalMs, budget.remainingMs)));
-    if (settings.connectMs !== undefined) this.arm("connect", settings.connectMs);
-    if (settings.firstByteMs !== undefined) this.arm("first_byte", settings.firstByteMs);
+    this.totalMs = Math.max(0, Math.min(settings.totalMs, budget.remainingMs));
+    this.totalAt = now + this.totalMs;
+    this.connectAt = settings.connectMs === undefined ? Infinity : now + settings.connectMs;
+    this.firstByteAt = settings.firstByteMs === undefined ? Infinity : now + settings.firstByteMs;
+    this.idleMs = settings.idleMs ?? Infinity;
+    this.schedule(Math.min(this.totalAt, this.connectAt, this.firstByteAt), now);
   }
 
   /** Aborted when a timer fires or `abort` is called; pass it to the SDK call. */
@@ -93,16 +118,17 @@ export class AttemptTimeouts {
   }
 
   /** The response headers arrived: the connection is up. */
-  readonly responseHeaders = (): void => this.clear("connect");
+  readonly responseHeaders = (): void => {
+    this.connectAt = Infinity;
+  };
 
-  /**
-   * About to wait for the upstream's next event. Called per chunk, so it only notes the time: one
-   * idle timer runs at a time and, when it fires, checks how long the current wait has lasted.
-   */
+  /** About to wait for the upstream's next event (called per chunk: it only notes the time). */
   awaitingEvent(): void {
-    if (!this.sawEvent || this.settings.idleMs === undefined) return;
-    this.waitingSince = performance.now();
-    if (this.timers.idle === undefined) this.armIdle(this.settings.idleMs);
+    if (!this.sawEvent || this.idleMs === Infinity) return;
+    const now = performance.now();
+    this.waitingSince = now;
+    // The timer is usually due before this wait could turn idle; if not, bring it forward.
+    if (this.timerAt > now + this.idleMs) this.schedule(now + this.idleMs, now);
   }
 
   /** The upstream produced an event (or ended). */
@@ -110,8 +136,8 @@ export class AttemptTimeouts {
     this.waitingSince = -1;
     if (this.sawEvent) return;
     this.sawEvent = true;
-    this.clear("connect");
-    this.clear("first_byte");
+    this.connectAt = Infinity;
+    this.firstByteAt = Infinity;
   }
 
   /**
@@ -160,38 +186,42 @@ export class AttemptTimeouts {
     this.waiting.clear();
   }
 
-  /** Stops every timer; the signal stays as it is. */
+  /** Stops the timer; the signal stays as it is. */
   dispose(): void {
-    for (const kind of Object.keys(this.timers) as TimeoutKind[]) this.clear(kind);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
   }
 
-  private arm(kind: TimeoutKind, ms: number): void {
-    this.clear(kind);
-    this.timers[kind] = setTimeout(() => {
-      if (this.controller.signal.aborted) return;
-      this.fired = { kind, ms };
-      const error = this.timeoutError()!;
-      this.abort(error);
-    }, ms);
+  /** Sets the timer for `at` (a deadline), replacing one due later. */
+  private schedule(at: number, now: number): void {
+    if (at === Infinity) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, at - now));
   }
 
-  private armIdle(ms: number): void {
-    const idleMs = this.settings.idleMs!;
-    this.timers.idle = setTimeout(() => {
-      delete this.timers.idle;
-      if (this.controller.signal.aborted || this.waitingSince < 0) return; // not waiting: re-armed by the next wait
-      const waited = performance.now() - this.waitingSince;
-      if (waited < idleMs) return this.armIdle(idleMs - waited);
-      this.fired = { kind: "idle", ms: idleMs };
-      this.abort(this.timeoutError()!);
-    }, ms);
-  }
-
-  private clear(kind: TimeoutKind): void {
-    const timer = this.timers[kind];
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      delete this.timers[kind];
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.controller.signal.aborted) return;
+    const now = performance.now();
+    const idleAt = this.waitingSince < 0 ? Infinity : this.waitingSince + this.idleMs;
+    // The deadline that passed first; on a tie, total before connect before first byte before idle.
+    let kind: TimeoutKind | null = null;
+    let at = Infinity;
+    for (const [k, deadline] of [["total", this.totalAt], ["connect", this.connectAt], ["first_byte", this.firstByteAt], ["idle", idleAt]] as const) {
+      if (deadline <= now + TIMER_SLACK_MS && deadline < at) {
+        kind = k;
+        at = deadline;
+      }
     }
-  }
+    if (kind === null) {
+      this.schedule(Math.min(this.totalAt, this.connectAt, this.firstByteAt, idleAt), now);
+      return;
+    }
+    const ms = kind === "total" ? this.totalMs : kind === "connect" ? this.settings.connectMs! : kind === "first_byte" ? this.settings.firstByteMs! : this.idleMs;
+    this.fired = { kind, ms };
+    this.abort(this.timeoutError()!);
+  };
 }
