@@ -87,7 +87,8 @@ class JsonLogger implements Logger {
       return;
     }
     if (this.boundMembers === undefined) {
-      const json = JSON.stringify(this.bindings, errorReplacer);
+      const b = this.bindings;
+      const json = hasError(b) ? JSON.stringify(b, errorReplacer) : JSON.stringify(b);
       this.boundMembers = json.length > 2 ? `,${json.slice(1, -1)}` : "";
     }
     let line = `{"time":"${isoTime()}","level":"${level}","msg":${JSON.stringify(msg)}${this.boundMembers}`;

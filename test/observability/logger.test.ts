@@ -54,6 +54,12 @@ test("errors among the fields are written as name and message; strings with quot
   expect(line.detail).toBe("a\u2028b");
 });
 
+test("an Error among the bindings is written as name and message too", () => {
+  const { lines, log } = capture("info", { cause: new RangeError("out of range") });
+  log.child({ requestId: "r-2" }).info("x", { n: 1 });
+  expect(JSON.parse(lines[0]!)).toMatchObject({ cause: { name: "RangeError", message: "out of range" }, requestId: "r-2", n: 1 });
+});
+
 test("levels below the logger's are not written", () => {
   const { lines, log } = capture("warn");
   log.debug("d");
