@@ -20,7 +20,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   };
   return {
     registry,
-    /** `fn` runs before the completion counters are read (to add what it has summed). */
+    /** `fn` runs before the completion and usage-event counters are read (to add what it has summed). */
     beforeRead(fn: () => void): void {
       readers.push(fn);
     },
@@ -68,6 +68,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: "Usage events by result (published, failed, spooled)",
       labelNames: ["result"] as const,
       registers,
+      collect,
     }),
     usageEventsPending: new Gauge({
       name: "completion_usage_events_pending",
