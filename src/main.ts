@@ -29,15 +29,8 @@ function mappingSourceFor(settings: Settings, env: Record<string, string | undef
 async function createSink(settings: Settings, logger: Logger, metrics: Metrics): Promise<UsageSink> {
   if (!settings.rabbitmqUrl) {
     logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
-    // Counted here and added to the counter when the metrics are read (no label hashing per event).
-    let published = 0;
-    metrics.beforeRead(() => {
-      if (published > 0) metrics.usageEvents.inc({ result: "published" }, published);
-      published = 0;
-    });
-    return new LogUsageSink(stdoutLines, () => {
-      published++;
-    });
+    const published = metrics.summed(metrics.usageEvents, { result: "published" });
+    return new LogUsageSink(stdoutLines, () => published.inc());
   }
   return createRabbitSink(settings, logger, metrics);
 }

@@ -1,11 +1,38 @@
 /**
  * The Prometheus metrics of CONTRACT §3, on a registry of their own (one per app instance).
  * What every completion records is kept cheap: its histograms are `SeriesHistogram`s, and its
- * counters are summed by `CompletionMetrics` and added here when the metrics are read
- * (`beforeRead`).
+ * counters are `SummedCounter`s, added to prom-client's counters when the metrics are read.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import { SeriesHistogram } from "./series-histogram";
+
+/**
+ * One label set of a prom-client counter, counted in a plain number and added to the counter when
+ * the metrics are read: prom-client hashes and validates the label set on every `inc`, even on a
+ * label-bound child. Made by `Metrics.summed`.
+ */
+export class SummedCounter {
+  private pending = 0;
+  private touched = false;
+
+  constructor(
+    private readonly counter: Counter<string>,
+    private readonly labels: Readonly<Record<string, string>>,
+  ) {}
+
+  inc(value = 1): void {
+    this.pending += value;
+    this.touched = true;
+  }
+
+  /** Adds what was counted since the last read (an `inc(0)` still makes the series appear). */
+  addToCounter(): void {
+    if (!this.touched) return;
+    this.counter.inc(this.labels, this.pending);
+    this.pending = 0;
+    this.touched = false;
+  }
+}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -14,15 +41,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const readers: (() => void)[] = [];
+  const summed: SummedCounter[] = [];
+  // Run when any counter that has summed label sets is read: adds them all.
   const collect = () => {
-    for (const read of readers) read();
+    for (const s of summed) s.addToCounter();
   };
   return {
     registry,
-    /** `fn` runs before the completion and usage-event counters are read (to add what it has summed). */
-    beforeRead(fn: () => void): void {
-      readers.push(fn);
+    /** A label set of `counter` (one of those given `collect` below) to count on the hot path. */
+    summed<L extends string>(counter: Counter<L>, labels: Readonly<Record<L, string>>): SummedCounter {
+      const s = new SummedCounter(counter as Counter<string>, labels);
+      summed.push(s);
+      return s;
     },
     requests: new Counter({
       name: "completion_requests_total",
