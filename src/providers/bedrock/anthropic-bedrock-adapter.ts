@@ -106,7 +106,7 @@ export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderA
           const response = await client.send(new InvokeModelCommand(input), { abortSignal: call.signal });
           stage = "stream";
           const message = JSON.parse(decoder.decode(response.body)) as AnthropicMessageLike;
-          yield* anthropicMessageToEvents(message, jsonToolName);
+          yield* anthropicMessageToEvents(message, jsonToolName, type);
           return;
         }
         const response = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: call.signal });
