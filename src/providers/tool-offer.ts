@@ -3,8 +3,8 @@
  * request builder reads them. The rule is written once, here:
  *
  * - An empty `tools` list is no tools: the OpenAI-style APIs refuse an empty array.
- * - A tool choice is only sent together with tools: OpenAI, Azure, vLLM, Mistral, Anthropic,
- *   Bedrock and Gemini refuse a choice without tools. `auto` and `none` without tools ask for
+ * - A tool choice is only sent together with tools: OpenAI, Azure, vLLM, Anthropic (and so
+ *   Bedrock) and Gemini refuse a choice without tools. `auto` and `none` without tools ask for
  *   what no tools gives anyway, so they are left out.
  * - `required` or a named tool without tools, and a named tool that is not among the tools,
  *   cannot be honoured by any upstream: a 400 naming `toolChoice`, before anything is sent.

@@ -58,7 +58,7 @@ export function mistralRequestProblem(body: any): ScriptedResponse | null {
   for (const key of Object.keys(body)) {
     if (!REQUEST_FIELDS.has(key)) return mistralValidationError(["body", key], "Extra inputs are not permitted", "extra_forbidden", body[key]);
   }
-  // The fake's own wording: Mistral refuses both, as the OpenAI-style APIs do.
+  // Taken to refuse both, as the OpenAI-style APIs do; the wording is the fake's own.
   if (Array.isArray(body.tools) && body.tools.length === 0) return mistralError(400, "Invalid tools: expected at least one tool", "invalid_request_error");
   if (body.tool_choice != null && !body.tools?.length) {
     return mistralError(400, "Invalid tool_choice: a tool choice needs tools", "invalid_request_error");
