@@ -76,8 +76,9 @@ const providerSchemas: Record<ProviderType, TSchema> = {
       ...common,
       region: T.String({ minLength: 1 }),
       endpoint: T.Optional(url),
-      accessKeyId: T.String({ minLength: 1 }),
-      secretAccessKey: T.String({ minLength: 1 }),
+      // Both, or neither to use the AWS default credential chain (see `awsKeyProblems`).
+      accessKeyId: T.Optional(T.String({ minLength: 1 })),
+      secretAccessKey: T.Optional(T.String({ minLength: 1 })),
       sessionToken: T.Optional(T.String()),
     },
     closed,
@@ -198,6 +199,15 @@ function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
+/** An AWS key pair is given whole or not at all: half a pair is a mistake, not a wish for the default chain. */
+function awsKeyProblems(config: ProviderConfig, path: string): string[] {
+  const { accessKeyId, secretAccessKey, sessionToken } = config;
+  if (accessKeyId && !secretAccessKey) return [`${path}.secretAccessKey: required with accessKeyId (or leave both out to use the AWS default credential chain)`];
+  if (secretAccessKey && !accessKeyId) return [`${path}.accessKeyId: required with secretAccessKey (or leave both out to use the AWS default credential chain)`];
+  if (sessionToken && !accessKeyId) return [`${path}.sessionToken: only goes with accessKeyId and secretAccessKey`];
+  return [];
+}
+
 /** Expands and validates a mapping; throws MappingError listing every problem. */
 export function parseMapping(input: unknown, env: Record<string, string | undefined>): Mapping {
   const problems: string[] = [];
@@ -222,6 +232,7 @@ export function parseMapping(input: unknown, env: Record<string, string | undefi
     }
     const expanded = expandEnv(rawProvider, env, path, problems);
     const found = schemaProblems(providerSchemas[type as ProviderType], expanded, path);
+    if (type === "anthropic_bedrock") found.push(...awsKeyProblems(expanded as ProviderConfig, path));
     if (found.length) problems.push(...found);
     else providers[id] = expanded as ProviderConfig;
   }

@@ -50,7 +50,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
         // console warnings about model names (deprecations) that would bypass our logs.
         if (!request.stream) {
           const message = await client.post<AnthropicMessageLike>(MESSAGES_PATH, { body: params, signal: call.signal });
-          yield* anthropicMessageToEvents(message, jsonToolName);
+          yield* anthropicMessageToEvents(message, jsonToolName, type);
           return;
         }
         const stream = await client.post<Stream<AnthropicStreamEventLike>>(MESSAGES_PATH, { body: params, stream: true, signal: call.signal });

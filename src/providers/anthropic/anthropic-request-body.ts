@@ -16,6 +16,7 @@
 import { GatewayError } from "../../core/errors";
 import type { CompletionRequest, ResponseFormat, Tool } from "../../core/request";
 import type { Logger } from "../../observability/logger";
+import { toolOffer } from "../tool-offer";
 import { convertToAnthropicMessages, type AnthropicMessage } from "./convert-to-anthropic-messages";
 
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -92,12 +93,9 @@ export function buildAnthropicMessagesBody(request: CompletionRequest, providerT
   const adjusted: string[] = [];
 
   // Tools, tool choice and JSON output.
-  const tools = request.tools?.map(toAnthropicTool) ?? [];
-  const choice = request.toolChoice;
-  if (typeof choice === "object" && !tools.some((t) => t.name === choice.name)) {
-    throw invalid("toolChoice.name", `"${choice.name}" is not one of the request's tools`);
-  }
-  if (choice === "required" && tools.length === 0) throw invalid("toolChoice", `"required" needs at least one tool`);
+  const offer = toolOffer(request);
+  const tools = offer?.tools.map(toAnthropicTool) ?? [];
+  const choice = offer?.choice;
   const format = request.responseFormat;
   let jsonToolName: string | null = null;
   if (format && format.type !== "text") {

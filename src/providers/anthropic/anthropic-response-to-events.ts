@@ -9,6 +9,7 @@
  * that excludes cache reads and writes; Bedrock's `amazon-bedrock-invocationMetrics` as a usage
  * fallback; the forced JSON tool, whose input is streamed as answer text.
  */
+import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
 import { anthropicStreamError } from "./map-anthropic-error";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason";
@@ -219,8 +220,16 @@ export class AnthropicStreamTranslator {
   }
 }
 
-/** A whole (non-streamed) Messages response as events. */
-export function anthropicMessageToEvents(message: AnthropicMessageLike, jsonToolName: string | null): AdapterEvent[] {
+/**
+ * A whole (non-streamed) Messages response as events. One with neither content nor a
+ * `stop_reason` is not an answer (a proxy's empty object, a cut body): a retryable 502, not an
+ * empty 200. Empty content with a stop reason is a real, if empty, answer.
+ */
+export function anthropicMessageToEvents(message: AnthropicMessageLike, jsonToolName: string | null, providerType: string): AdapterEvent[] {
+  if (!message?.content?.length && !message?.stop_reason) {
+    const content = message?.content ? "empty content" : "no content";
+    throw new GatewayError("upstream_error", `${providerType} answered with ${content} and no stop_reason: not a Messages response`, { retryable: true });
+  }
   const out: AdapterEvent[] = [];
   let toolCalls = 0;
   let answeredWithJsonTool = false;

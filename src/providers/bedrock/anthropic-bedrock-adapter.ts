@@ -11,6 +11,7 @@ import {
   InvokeModelWithResponseStreamCommand,
   type ResponseStream,
 } from "@aws-sdk/client-bedrock-runtime";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { ProviderConfig } from "../../config/mapping";
 import { GatewayError } from "../../core/errors";
@@ -27,9 +28,49 @@ import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { mapBedrockError, type BedrockErrorStage } from "./map-bedrock-error";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
+/** The SDK's own default: instance metadata answers in milliseconds on EC2. */
+const INSTANCE_METADATA_TIMEOUT_MS = 1000;
+
+type CredentialsProvider = ReturnType<typeof defaultProvider>;
+type Credentials = Awaited<ReturnType<CredentialsProvider>>;
 
 export function bedrockEndpoint(region: string): string {
   return `https://bedrock-runtime.${region}.amazonaws.com`;
+}
+
+/** The key pair the mapping gives, if it gives one (the mapping checks both come together). */
+function mappingCredentials(config: ProviderConfig): Credentials | null {
+  if (!config.accessKeyId || !config.secretAccessKey) return null;
+  return {
+    accessKeyId: config.accessKeyId,
+    secretAccessKey: config.secretAccessKey,
+    ...(config.sessionToken && { sessionToken: config.sessionToken }),
+  };
+}
+
+/**
+ * Without keys in the mapping: the AWS SDK's default chain (environment variables, shared
+ * profile, web identity as on EKS, container then instance metadata), so no long-lived key has to
+ * sit in the mapping; temporary credentials are refreshed by the chain before they expire. When
+ * no link finds credentials the request fails with a clear error, marked as the service's
+ * credentials failing so the target is set aside like one whose key is refused. Outside AWS the
+ * last link, instance metadata, gives up after its one-second timeout (twice: IMDSv2, then v1),
+ * or at once when `AWS_EC2_METADATA_DISABLED=true`.
+ */
+function defaultChainCredentials(): CredentialsProvider {
+  const chain = defaultProvider({ timeout: INSTANCE_METADATA_TIMEOUT_MS, maxRetries: 0 });
+  return async (options) => {
+    try {
+      return await chain(options);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new GatewayError(
+        "upstream_error",
+        `anthropic_bedrock has no AWS credentials: the mapping sets no accessKeyId/secretAccessKey and the AWS default credential chain found none (${why})`,
+        { credentialsRejected: true, cause: error },
+      );
+    }
+  };
 }
 
 export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClient {
@@ -37,11 +78,7 @@ export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClien
   const client = new BedrockRuntimeClient({
     region,
     endpoint: config.endpoint ?? bedrockEndpoint(region),
-    credentials: {
-      accessKeyId: config.accessKeyId!,
-      secretAccessKey: config.secretAccessKey!,
-      ...(config.sessionToken && { sessionToken: config.sessionToken }),
-    },
+    credentials: mappingCredentials(config) ?? defaultChainCredentials(),
     maxAttempts: 1,
     // HTTP/1.1 with pooled keep-alive connections: the client's default HTTP/2 handler is only
     // needed for bidirectional streams, and the default pool of 50 sockets would queue requests.
@@ -106,7 +143,7 @@ export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderA
           const response = await client.send(new InvokeModelCommand(input), { abortSignal: call.signal });
           stage = "stream";
           const message = JSON.parse(decoder.decode(response.body)) as AnthropicMessageLike;
-          yield* anthropicMessageToEvents(message, jsonToolName);
+          yield* anthropicMessageToEvents(message, jsonToolName, type);
           return;
         }
         const response = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: call.signal });

@@ -8,7 +8,8 @@ import {
   type ThinkingConfig,
 } from "@google/genai";
 import { GatewayError } from "../../core/errors";
-import type { CompletionRequest } from "../../core/request";
+import type { CompletionRequest, ToolChoice } from "../../core/request";
+import { toolOffer } from "../tool-offer";
 import { convertToGoogleContents } from "./convert-to-google-contents";
 import { geminiModelTraits, type GeminiModelTraits } from "./gemini-model-generation";
 
@@ -42,10 +43,11 @@ export function buildGoogleRequest(request: CompletionRequest, deploymentName: s
   if (request.presencePenalty !== undefined) config.presencePenalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) config.frequencyPenalty = request.frequencyPenalty;
 
-  if (request.tools?.length) {
+  const offer = toolOffer(request);
+  if (offer) {
     config.tools = [
       {
-        functionDeclarations: request.tools.map((t) => ({
+        functionDeclarations: offer.tools.map((t) => ({
           name: t.name,
           ...(t.description !== undefined && { description: t.description }),
           // Full JSON Schema, as the client wrote it (v1beta); `parameters` takes only an OpenAPI subset.
@@ -53,9 +55,8 @@ export function buildGoogleRequest(request: CompletionRequest, deploymentName: s
         })),
       },
     ];
+    if (offer.choice !== undefined) config.toolConfig = { functionCallingConfig: functionCallingConfig(offer.choice) };
   }
-  const calling = functionCallingConfig(request);
-  if (calling) config.toolConfig = { functionCallingConfig: calling };
 
   const format = request.responseFormat;
   if (format && format.type !== "text") {
@@ -66,25 +67,10 @@ export function buildGoogleRequest(request: CompletionRequest, deploymentName: s
   return { model: deploymentName, contents, config };
 }
 
-function functionCallingConfig(request: CompletionRequest): FunctionCallingConfig | undefined {
-  const choice = request.toolChoice;
-  if (choice === undefined) return undefined;
-  const hasTools = (request.tools?.length ?? 0) > 0;
-  if (choice === "auto" || choice === "none") {
-    // Without declarations there is nothing to configure, and Gemini may refuse the config alone.
-    return hasTools ? { mode: choice === "auto" ? FunctionCallingConfigMode.AUTO : FunctionCallingConfigMode.NONE } : undefined;
-  }
-  if (!hasTools) {
-    throw new GatewayError("invalid_request", "toolChoice: requires tools", {
-      details: [{ field: "toolChoice", message: `"${typeof choice === "string" ? choice : choice.name}" needs at least one tool in "tools"` }],
-    });
-  }
+function functionCallingConfig(choice: ToolChoice): FunctionCallingConfig {
+  if (choice === "auto") return { mode: FunctionCallingConfigMode.AUTO };
+  if (choice === "none") return { mode: FunctionCallingConfigMode.NONE };
   if (choice === "required") return { mode: FunctionCallingConfigMode.ANY };
-  if (!request.tools!.some((t) => t.name === choice.name)) {
-    throw new GatewayError("invalid_request", `toolChoice.name: no tool named "${choice.name}"`, {
-      details: [{ field: "toolChoice.name", message: `must name one of the tools (got "${choice.name}")` }],
-    });
-  }
   return { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: [choice.name] };
 }
 

@@ -3,6 +3,7 @@ import type { ChatCompletionRequest } from "@mistralai/mistralai/models/componen
 import { GatewayError } from "../../core/errors";
 import type { CompletionRequest, ResponseFormat, ToolChoice } from "../../core/request";
 import type { Logger } from "../../observability/logger";
+import { toolOffer } from "../tool-offer";
 import { convertToMistralMessages } from "./convert-to-mistral-messages";
 
 /** Mistral requires `parameters` on every function tool. */
@@ -24,8 +25,9 @@ export function buildMistralRequest(request: CompletionRequest, deploymentName: 
   }
   if (request.presencePenalty !== undefined) body.presencePenalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) body.frequencyPenalty = request.frequencyPenalty;
-  if (request.tools?.length) {
-    body.tools = request.tools.map((t) => ({
+  const offer = toolOffer(request);
+  if (offer) {
+    body.tools = offer.tools.map((t) => ({
       type: "function" as const,
       function: {
         name: t.name,
@@ -33,8 +35,8 @@ export function buildMistralRequest(request: CompletionRequest, deploymentName: 
         ...(t.description !== undefined && { description: t.description }),
       },
     }));
+    if (offer.choice !== undefined) body.toolChoice = mistralToolChoice(offer.choice);
   }
-  if (request.toolChoice !== undefined) body.toolChoice = mistralToolChoice(request.toolChoice);
   if (request.responseFormat) body.responseFormat = mistralResponseFormat(request.responseFormat);
   if (request.reasoningEffort !== undefined) body.reasoningEffort = request.reasoningEffort;
   if (request.topK !== undefined && logger.isEnabled("debug")) {

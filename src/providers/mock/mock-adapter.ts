@@ -8,6 +8,7 @@ import type { CompletionRequest } from "../../core/request";
 import { estimateInputTokens, estimateTextTokens } from "../../core/token-estimate";
 import type { ProviderConfig } from "../../config/mapping";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { toolOffer } from "../tool-offer";
 
 export const DEFAULT_MOCK_TEXT =
   "Hello! I am the demo model of the Completion Service. I answer every request with this same text, streamed in small chunks, so you can see the stream grammar without any provider configured.";
@@ -53,10 +54,10 @@ export function createMockAdapter(config: ProviderConfig): ProviderAdapter {
 }
 
 function pickTool(request: CompletionRequest): string | null {
-  if (!request.tools?.length || request.toolChoice === "none") return null;
-  const choice = request.toolChoice;
-  if (choice && typeof choice === "object") return choice.name;
-  return request.tools[0]!.name;
+  const offer = toolOffer(request);
+  if (!offer || offer.choice === "none") return null;
+  if (typeof offer.choice === "object") return offer.choice.name;
+  return offer.tools[0]!.name;
 }
 
 function lastUserText(request: CompletionRequest): string {

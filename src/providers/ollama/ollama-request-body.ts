@@ -1,6 +1,7 @@
 /** Our request → the body of Ollama's native `POST /api/chat`. */
 import type { CompletionRequest, Tool } from "../../core/request";
 import type { Logger } from "../../observability/logger";
+import { toolOffer } from "../tool-offer";
 import { convertToOllamaMessages, type OllamaMessage } from "./convert-to-ollama-messages";
 
 export interface OllamaOptions {
@@ -63,12 +64,14 @@ export function buildOllamaChatBody(request: CompletionRequest, deploymentName: 
  * only that one (the model may still answer in text); `required` cannot be enforced.
  */
 function offeredTools(request: CompletionRequest, deploymentName: string, logger: Logger): Tool[] | undefined {
-  const choice = request.toolChoice;
-  if (choice === undefined || choice === "auto") return request.tools;
+  const offer = toolOffer(request);
+  if (!offer) return undefined;
+  const choice = offer.choice;
+  if (choice === undefined || choice === "auto") return offer.tools;
   if (choice === "none") return undefined;
   if (logger.isEnabled("debug")) {
     logger.debug("toolChoice cannot be enforced by provider", { provider: "ollama", deploymentName, toolChoice: choice });
   }
-  if (choice === "required") return request.tools;
-  return request.tools?.filter((t) => t.name === choice.name);
+  if (choice === "required") return offer.tools;
+  return offer.tools.filter((t) => t.name === choice.name);
 }

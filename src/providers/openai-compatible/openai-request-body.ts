@@ -2,6 +2,7 @@
 import { GatewayError, type FieldProblem } from "../../core/errors";
 import type { CompletionRequest, Message } from "../../core/request";
 import type { Logger } from "../../observability/logger";
+import { toolOffer } from "../tool-offer";
 import { convertToOpenAIMessages, type OpenAIChatMessage } from "./convert-to-openai-messages";
 import type { OpenAIDialect } from "./openai-dialect";
 
@@ -148,14 +149,12 @@ export function buildOpenAIChatBody(
   };
   const dropped = applyGenerationParameters(request, deploymentName, dialect, body);
 
-  if (request.tools?.length) {
-    body.tools = request.tools.map((t) => ({ type: "function", function: t }));
-  }
-  if (request.toolChoice !== undefined && dialect.tools !== false) {
-    body.tool_choice =
-      typeof request.toolChoice === "string"
-        ? request.toolChoice
-        : { type: "function", function: { name: request.toolChoice.name } };
+  const offer = toolOffer(request);
+  if (offer) {
+    body.tools = offer.tools.map((t) => ({ type: "function", function: t }));
+    if (offer.choice !== undefined) {
+      body.tool_choice = typeof offer.choice === "string" ? offer.choice : { type: "function", function: { name: offer.choice.name } };
+    }
   }
   const format = request.responseFormat;
   if (format) {

@@ -239,7 +239,7 @@ export function messagesBodyProblem(body: any): string | null {
     if (body.top_k !== undefined) return "`top_k` must be unset when thinking is enabled";
     if (body.tool_choice && (body.tool_choice.type === "any" || body.tool_choice.type === "tool")) return "Thinking may not be enabled when tool_choice forces tool use.";
   }
-  if (body.tool_choice !== undefined && !Array.isArray(body.tools)) return "tool_choice: tool_choice may only be specified while providing tools";
+  if (body.tool_choice !== undefined && !body.tools?.length) return "tool_choice: tool_choice may only be specified while providing tools";
   if (Array.isArray(body.tools)) {
     for (let i = 0; i < body.tools.length; i++) {
       const t = body.tools[i];

@@ -140,6 +140,15 @@ function isScripted(answer: GoogleAnswer | ScriptedResponse): answer is Scripted
   return "status" in answer || "body" in answer || "resetBeforeHeaders" in answer || "hangBeforeHeaders" in answer;
 }
 
+/** What Gemini refuses in a request body (the part a gateway can get wrong); `null` when fine. */
+export function geminiRequestProblem(body: any): ScriptedResponse | null {
+  const declared = Array.isArray(body?.tools) && body.tools.some((t: any) => Array.isArray(t?.functionDeclarations) && t.functionDeclarations.length > 0);
+  if (body?.toolConfig?.functionCallingConfig && !declared) {
+    return googleError(400, "INVALID_ARGUMENT", "Function calling config is set without function_declarations.");
+  }
+  return null;
+}
+
 const PATH = /^\/([^/]+)\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/;
 
 export async function startGoogleFake(options: GoogleFakeOptions = {}): Promise<FakeUpstream & { answer(fn: NonNullable<GoogleFakeOptions["answer"]>): void }> {
@@ -162,6 +171,8 @@ export async function startGoogleFake(options: GoogleFakeOptions = {}): Promise<
         { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com", metadata: { service: "generativelanguage.googleapis.com" } },
       ]);
     }
+    const problem = geminiRequestProblem(req.body);
+    if (problem) return problem;
     const answer = answerFn(req);
     return isScripted(answer) ? answer : googleResponse(req, answer);
   }, options.port);

@@ -58,6 +58,11 @@ export function mistralRequestProblem(body: any): ScriptedResponse | null {
   for (const key of Object.keys(body)) {
     if (!REQUEST_FIELDS.has(key)) return mistralValidationError(["body", key], "Extra inputs are not permitted", "extra_forbidden", body[key]);
   }
+  // Taken to refuse both, as the OpenAI-style APIs do; the wording is the fake's own.
+  if (Array.isArray(body.tools) && body.tools.length === 0) return mistralError(400, "Invalid tools: expected at least one tool", "invalid_request_error");
+  if (body.tool_choice != null && !body.tools?.length) {
+    return mistralError(400, "Invalid tool_choice: a tool choice needs tools", "invalid_request_error");
+  }
   const callIds = new Set<string>();
   for (const m of body.messages ?? []) {
     const ids: unknown[] = m.role === "assistant" ? (m.tool_calls ?? []).map((c: any) => c.id) : m.role === "tool" ? [m.tool_call_id] : [];

@@ -84,6 +84,12 @@ export interface Quirks {
   comments: boolean;
   eol: "\n" | "\r\n";
   reasoningField: "reasoning" | "reasoning_content";
+  /**
+   * How the provider checks `tools` and `tool_choice` (chat API only): `openai` refuses an empty
+   * `tools`, any `tool_choice` without tools and a named function not among them, with OpenAI's
+   * messages; `vllm` the same with vLLM's messages, letting `"none"` through without tools.
+   */
+  toolChecks: "openai" | "vllm";
   errorBody(status: number, message: string, type: string, code?: string | null): unknown;
   streamErrorBody(message: string, type?: string): unknown;
 }
@@ -159,6 +165,7 @@ const OPENAI_BASE: Omit<Quirks, "name" | "path"> = {
   comments: false,
   eol: "\n",
   reasoningField: "reasoning_content",
+  toolChecks: "openai",
   ...openAIErrors,
 };
 
@@ -215,6 +222,7 @@ export const QUIRKS = {
     toolCalls: "vllm",
     vllmDetails: true,
     reasoningField: "reasoning",
+    toolChecks: "vllm",
     errorBody: (status, message) => ({ error: { message, type: VLLM_ERROR_TYPES[status] ?? "BadRequestError", param: null, code: status } }),
     streamErrorBody: (message) => ({ error: { message, type: "InternalServerError", param: null, code: 500 } }),
   }),
@@ -483,6 +491,42 @@ export function rejectRequest(q: Quirks, req: RecordedRequest): ScriptedResponse
   return null;
 }
 
+/**
+ * What the provider refuses in `tools` / `tool_choice`, as it answers; `null` when fine.
+ * OpenAI's messages are its own (the named-function one as its Responses API words it); vLLM's
+ * are its validators' messages in its error body (vLLM wraps them in a validation report). AI21
+ * and the remote servers are taken to check as OpenAI does.
+ */
+export function toolUseProblem(q: Quirks, body: any): ScriptedResponse | null {
+  if (q.api !== "chat" || !body || typeof body !== "object") return null;
+  const tools: unknown = body.tools;
+  const choice: unknown = body.tool_choice;
+  const refuse = (message: string, param: string, code: string | null = null) => {
+    const error = q.errorBody(400, message, "invalid_request_error", code) as any;
+    if (q.toolChecks === "openai" && error.error) error.error.param = param;
+    return jsonResponse(400, error);
+  };
+  const openai = q.toolChecks === "openai";
+  if (Array.isArray(tools) && tools.length === 0) {
+    return openai
+      ? refuse("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", "tools", "empty_array")
+      : refuse("`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.", "tools");
+  }
+  if (choice === undefined || choice === null || (!openai && choice === "none")) return null;
+  if (tools === undefined || tools === null) {
+    return openai
+      ? refuse("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", "tool_choice")
+      : refuse("When using `tool_choice`, `tools` must be set.", "tool_choice");
+  }
+  const named = typeof choice === "object" ? (choice as any).function?.name : undefined;
+  if (named !== undefined && !(tools as any[]).some((t) => t?.function?.name === named)) {
+    return openai
+      ? refuse("Tool choice 'function' not found in 'tools' parameter.", "tool_choice")
+      : refuse("The tool specified in `tool_choice` does not match any of the specified `tools`", "tool_choice");
+  }
+  return null;
+}
+
 export type AnswerFn = (request: RecordedRequest) => OpenAIAnswer | ScriptedResponse;
 
 export interface CompatibleFake extends FakeUpstream {
@@ -501,7 +545,7 @@ export const defaultAnswer: AnswerFn = () => ({ text: ["Hello", " from", " the f
 export async function startCompatibleFake(quirks: Quirks, options: { answer?: AnswerFn; port?: number } = {}): Promise<CompatibleFake> {
   let answerFn: AnswerFn = options.answer ?? defaultAnswer;
   const fake = await startFakeUpstream((req) => {
-    const rejected = rejectRequest(quirks, req);
+    const rejected = rejectRequest(quirks, req) ?? toolUseProblem(quirks, req.body);
     if (rejected) return rejected;
     const answer = answerFn(req);
     return isScripted(answer) ? answer : compatibleResponse(quirks, req, answer);
