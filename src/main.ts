@@ -3,7 +3,7 @@
  * naming the problem; SIGTERM/SIGINT drain and exit 0.
  */
 import { MappingError } from "./config/mapping";
-import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type MappingSource } from "./config/mapping-source";
+import { demoMappingSource, fileMappingSource, llmCoreMappingSource, MappingSourceError, type MappingSource } from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -19,10 +19,20 @@ function fail(message: string): never {
 }
 
 function mappingSourceFor(settings: Settings, env: Record<string, string | undefined>, logger: Logger): MappingSource {
-  if (settings.mappingPath) return fileMappingSource(settings.mappingPath, env);
+  if (settings.mappingPath) {
+    if (settings.llmCoreUrl) {
+      logger.warn("LOCAL_MODEL_PROVIDERS_CONFIG_PATH and LLM_CORE_URL are both set: the mapping is read from the file; LLM_CORE_URL is ignored", {
+        file: settings.mappingPath,
+      });
+    }
+    return fileMappingSource(settings.mappingPath, env);
+  }
   if (settings.llmCoreUrl) {
     return llmCoreMappingSource({ baseUrl: settings.llmCoreUrl, apiKey: settings.llmCoreApiKey, env, logger });
   }
+  logger.warn(
+    "no model mapping configured: serving the bundled demo mapping (models demo and demo-slow); set LOCAL_MODEL_PROVIDERS_CONFIG_PATH to a mapping file, or LLM_CORE_URL to llm-core",
+  );
   return demoMappingSource();
 }
 
@@ -86,6 +96,7 @@ async function main(): Promise<void> {
     await service.loadMapping();
   } catch (e) {
     if (e instanceof MappingError) fail(`invalid model mapping: ${e.message}`);
+    if (e instanceof MappingSourceError) fail(e.message);
     throw e;
   }
   service.startRefresh(settings.configRefreshIntervalMs);
