@@ -2,6 +2,10 @@
  * Entry point: the only module that reads the environment. Start-up fails fast with one line
  * naming the problem; SIGTERM/SIGINT drain and exit 0.
  */
+// First: `--help`/`--version`, and Bun's runtime settings, before anything else is evaluated.
+import "./cli/before-start";
+import { RESTARTED_MARK } from "./cli/runtime-settings";
+import { BUILD_INFO } from "./config/build-info";
 import { MappingError } from "./config/mapping";
 import { demoMappingSource, fileMappingSource, llmCoreMappingSource, MappingSourceError, type MappingSource } from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
@@ -55,6 +59,13 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(settings.logLevel, { service: "completion-service" });
+  logger.info("starting", { version: BUILD_INFO.version, commit: BUILD_INFO.commit });
+  if (env[RESTARTED_MARK]) {
+    const applied = env[RESTARTED_MARK].split(",").map((name) => `${name}=${env[name]}`);
+    logger.info(`runtime settings applied at start: ${applied.join(" ")}`);
+  }
+  // Set by `restartWithRuntimeSettings` when missing; these warn only if the process could not
+  // replace itself.
   if (!env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
     // Bun's fetch runs at most 256 requests at once by default; the 257th open stream would wait
     // for a slot. Only the environment of the process can raise it.

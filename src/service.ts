@@ -8,6 +8,7 @@ import type { Server } from "bun";
 import { ModelCatalog } from "./catalog/model-catalog";
 import type { CompletionDeps, CompletionExecution } from "./completion/completion-execution";
 import { GatewayError } from "./core/errors";
+import { BUILD_INFO } from "./config/build-info";
 import type { Mapping, ProviderType } from "./config/mapping";
 import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
@@ -187,6 +188,7 @@ export class CompletionService {
     const mapping = this.mappingHealth();
     return {
       serving,
+      build: BUILD_INFO,
       // An open circuit leaves the service serving (other targets, other models): degraded, not down.
       // The sink says "degraded" while its broker is away or events wait (spooled, or older than a few
       // seconds): a batch on the wire is not waiting, or health would flap under load.

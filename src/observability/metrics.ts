@@ -4,6 +4,7 @@
  * counters are `SummedCounter`s, added to prom-client's counters when the metrics are read.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { BUILD_INFO } from "../config/build-info";
 import { SeriesHistogram } from "./series-histogram";
 
 /**
@@ -41,6 +42,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // One series, always 1: its labels say what is running (join it on instance in queries).
+  new Gauge({ name: "completion_build_info", help: "The running build: package version and git commit", labelNames: ["version", "commit"] as const, registers }).set(
+    { version: BUILD_INFO.version, commit: BUILD_INFO.commit ?? "unknown" },
+    1,
+  );
   const summed: SummedCounter[] = [];
   // Run when any counter that has summed label sets is read: adds them all.
   const collect = () => {
