@@ -20,7 +20,7 @@ export function helpText(): string {
     "",
     "Usage: completion-service [--help | --version]",
     "",
-    "Everything else is set by the environment (no .env file is read):",
+    "Everything else is set by the environment:",
     "",
     `  ${"variable".padEnd(width)}  ${"default".padEnd(fallbackWidth)}  meaning`,
     ...lines,
