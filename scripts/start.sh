@@ -2,6 +2,11 @@
 # Sets up and runs the service from source. With nothing configured it serves the bundled demo
 # mapping (model "demo") on port 4000. Every setting of the README's table applies.
 set -euo pipefail
+# Paths given relative to where the script is called from, before it moves to the project.
+for name in LOCAL_MODEL_PROVIDERS_CONFIG_PATH EVENTS_SPOOL_DIR; do
+  value="${!name:-}"
+  if [ -n "$value" ] && [ "${value#/}" = "$value" ]; then export "$name=$PWD/$value"; fi
+done
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 bun install --frozen-lockfile >&2
