@@ -9,7 +9,8 @@ for name in LOCAL_MODEL_PROVIDERS_CONFIG_PATH EVENTS_SPOOL_DIR; do
 done
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
-bun install --frozen-lockfile >&2
+. scripts/lib/install-dependencies.sh
+install_dependencies
 # Bun's fetch runs at most 256 upstream calls at once unless told otherwise.
 export BUN_CONFIG_MAX_HTTP_REQUESTS="${BUN_CONFIG_MAX_HTTP_REQUESTS:-10000}"
 # Bun's allocator returns freed memory to the system only much later unless this is set (ms).

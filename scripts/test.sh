@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
+. scripts/lib/install-dependencies.sh
 
 # RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test.
 missing=()
@@ -17,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-bun install --frozen-lockfile
+install_dependencies
 bun run typecheck
 
 log=$(mktemp)

@@ -1,6 +1,6 @@
 /** The shell scripts as a new user runs them: from another directory, on a machine with an older Bun. */
-import { expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./run-main";
@@ -75,4 +75,42 @@ test("scripts/lib/ensure-bun.sh stops when the installed Bun is still not the on
   expect(r.exitCode).toBe(1);
   expect(r.stdout.toString()).not.toContain("went on");
   expect(r.stderr.toString()).toContain("is version 1.0.0");
+});
+
+describe("a green test run prints no failure-looking noise", () => {
+  /** Runs install_dependencies with a stand-in `bun` that prints what a fresh install prints. */
+  function installWith(output: string, exitCode = 0) {
+    const dir = mkdtempSync(join(tmpdir(), "install-deps-"));
+    writeFileSync(join(dir, "output"), `${output}\n`);
+    writeFileSync(join(dir, "bun"), `#!/bin/sh\ncat "${join(dir, "output")}"\nexit ${exitCode}\n`);
+    chmodSync(join(dir, "bun"), 0o755);
+    return Bun.spawnSync(["bash", "-c", `set -euo pipefail; . "${join(root, "scripts/lib/install-dependencies.sh")}"; install_dependencies`], {
+      env: { PATH: `${dir}:/usr/bin:/bin` },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  }
+
+  test("the expected blocked postinstall (protobufjs's version check) is not reported; another one is", () => {
+    const expected = installWith("Blocked 1 postinstall. Run `bun pm untrusted` for details.");
+    expect(expected.exitCode).toBe(0);
+    expect(expected.stderr.toString()).toBe("");
+    const more = installWith("Blocked 2 postinstalls. Run `bun pm untrusted` for details.");
+    expect(more.stderr.toString()).toContain("Blocked 2 postinstalls");
+    expect(installWith("error: lockfile had changes, but lockfile is frozen", 1).exitCode).toBe(1);
+  });
+
+  test("the openai SDK reading a malformed chunk on purpose logs nothing", () => {
+    const r = Bun.spawnSync(["bun", "test", "test/providers/openai-fakes-read-by-sdk.test.ts", "-t", "malformed chunk"], {
+      cwd: root,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp" },
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 60_000,
+    });
+    const output = r.stdout.toString() + r.stderr.toString();
+    expect(r.exitCode).toBe(0);
+    expect(output).toMatch(/[1-9]\d* pass/);
+    expect(output).not.toContain("Could not parse message into JSON");
+  }, 60_000);
 });
