@@ -170,7 +170,7 @@ test("--version names the package version and the commit built from, and exits 0
   expect(r.exitCode).toBe(0);
   expect(r.stdout.toString()).toMatch(new RegExp(`^completion-service ${packageVersion.replace(/\./g, "\\.")} \\(commit ${head}(-dirty)?\\)\n$`));
   expect(r.stderr.toString()).toBe("");
-});
+}, 30_000);
 
 test("--help lists every environment variable the service reads, one line each with its default, and starts nothing", () => {
   const r = Bun.spawnSync([join(root, "dist/completion-service"), "--help"], { env: { PATH: "/usr/bin:/bin", PORT: String(port) }, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
@@ -186,13 +186,13 @@ test("--help lists every environment variable the service reads, one line each w
   expect(help).toMatch(/PORT +4000 /);
   expect(help).toMatch(/RABBITMQ_EXCHANGE +llm\.transactions /);
   expect(help).not.toContain('"level"'); // no log line: nothing started
-});
+}, 30_000);
 
 test("an unknown option is refused with exit code 2", () => {
   const r = Bun.spawnSync([join(root, "dist/completion-service"), "--port=5000"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
   expect(r.exitCode).toBe(2);
   expect(r.stderr.toString()).toContain("unknown option --port=5000");
-});
+}, 30_000);
 
 test("health and /metrics say which version and commit run", async () => {
   const svc = await startBinary({});

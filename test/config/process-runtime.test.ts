@@ -42,28 +42,34 @@ test("unset, the service sets them itself at start and says so, without a warnin
   );
 });
 
+const RUNTIME_SET = { BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824" };
+
 test("set (as the image and scripts/start.sh set them), no warning", async () => {
-  const lines = await startupLines({ BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824" });
+  const lines = await startupLines(RUNTIME_SET);
   expect(lines.some((l) => l.msg === "listening")).toBe(true);
   expect(lines.filter((l) => /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY|BUN_JSC_forceRAMSize/.test(l.msg))).toEqual([]);
 });
 
 test("an error that escapes every handler is logged, and the service keeps serving", async () => {
   // A preload schedules a throwing abort listener (Bun ends a process on such an error by default)
-  // and an unhandled rejection, once the service listens.
+  // and an unhandled rejection, once the service has started.
   const dir = mkdtempSync(join(tmpdir(), "uncaught-"));
   const preload = join(dir, "faults.ts");
   writeFileSync(
     preload,
-    `setTimeout(() => {
+    // Once the service has installed its handlers (not after a fixed delay: a busy machine starts slower).
+    `const wait = setInterval(() => {
+      if (process.listenerCount("uncaughtException") === 0) return;
+      clearInterval(wait);
       const c = new AbortController();
       c.signal.addEventListener("abort", () => { throw new Error("fault in a listener"); });
       c.abort();
       void Promise.reject(new Error("fault in a promise"));
-    }, 300);`,
+    }, 20);`,
   );
   const proc = Bun.spawn(["bun", "--preload", preload, MAIN], {
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1" },
+    // The runtime settings given: no restart at start, which would double the wait on a busy machine.
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...RUNTIME_SET },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -93,4 +99,4 @@ test("an error that escapes every handler is logged, and the service keeps servi
     proc.kill("SIGKILL");
     await proc.exited;
   }
-});
+}, 30_000);

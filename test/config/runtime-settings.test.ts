@@ -48,4 +48,4 @@ test("--version and --help answer from source and exit 0, reading no setting", a
   const help = await runMainToExit({ PORT: "not-a-port" }, ["bun", "run", MAIN, "--help"]);
   expect(help.exitCode).toBe(0);
   expect(help.stdout).toContain("LOCAL_MODEL_PROVIDERS_CONFIG_PATH");
-});
+}, 30_000);
