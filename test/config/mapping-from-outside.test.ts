@@ -9,7 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MappingError, parseMapping } from "../../src/config/mapping";
 import { fileMappingSource, llmCoreMappingSource } from "../../src/config/mapping-source";
-import { silentLogger } from "../../src/observability/logger";
+import { parseSettings } from "../../src/config/settings";
+import { createLogger, silentLogger } from "../../src/observability/logger";
+import { CompletionService } from "../../src/service";
+import { RecordingSink } from "../support/recording-sink";
 import { startFakeUpstream, jsonResponse, type ScriptedResponse } from "../fakes/fake-upstream";
 import { runMain, runMainToExit } from "./run-main";
 
@@ -89,6 +92,30 @@ describe("unknown fields", () => {
       await core.close();
     }
   }, 30_000);
+});
+
+test("on refresh, unknown fields are warned about once, and again only when they change", async () => {
+  const path = join(dir, "refreshed.json");
+  writeFileSync(path, JSON.stringify({ ...mockMapping(), owner: "llm-core" }));
+  const lines: string[] = [];
+  const service = new CompletionService({
+    settings: parseSettings({}),
+    logger: createLogger("info", {}, (line) => lines.push(line)),
+    mappingSource: fileMappingSource(path, {}),
+    sink: new RecordingSink(),
+  });
+  const warnings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn" && /unknown field/.test(l.msg));
+  try {
+    await service.loadMapping();
+    service.startRefresh(20);
+    await Bun.sleep(150);
+    expect(warnings().map((w) => w.msg)).toEqual(["model mapping: ignoring unknown fields owner"]);
+    writeFileSync(path, JSON.stringify({ ...mockMapping(), owner: "llm-core", revision: 2 }));
+    await Bun.sleep(150);
+    expect(warnings().map((w) => w.msg)).toEqual(["model mapping: ignoring unknown fields owner", "model mapping: ignoring unknown fields owner, revision"]);
+  } finally {
+    await service.stop(0);
+  }
 });
 
 describe("what a failure says", () => {
