@@ -236,7 +236,7 @@ describe("start-up from the command line", () => {
     const r = run({ PORT: "99999" });
     expect(r.exitCode).toBe(1);
     expect(r.stderr.toString()).toBe('completion-service: PORT="99999" is invalid: expected an integer from 0 to 65535\n');
-  });
+  }, 30_000);
 
   test("an invalid mapping file stops start-up naming the path, without secrets", () => {
     const dir = mkdtempSync(join(tmpdir(), "mapping-cli-"));
@@ -250,5 +250,5 @@ describe("start-up from the command line", () => {
     expect(err).toContain('models.gpt-4o.targets[1].provider: unknown provider "azure-eu2"');
     expect(err.split("\n").filter(Boolean)).toHaveLength(1);
     expect(err + r.stdout.toString()).not.toContain("sk-secret-1");
-  });
+  }, 30_000);
 });
