@@ -4,6 +4,9 @@ WORKDIR /app
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
 RUN bun install --frozen-lockfile --production
 COPY src ./src
+# The build script compiles in the commit: pass --build-arg COMPLETION_SERVICE_COMMIT=$(git rev-parse --short=12 HEAD).
+COPY scripts/build.ts ./scripts/build.ts
+ARG COMPLETION_SERVICE_COMMIT=""
 RUN bun run build
 
 # glibc and libstdc++ are all the compiled Bun executable needs.

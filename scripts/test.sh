@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
+. scripts/lib/install-dependencies.sh
 
 # RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test.
 missing=()
@@ -17,13 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-bun install --frozen-lockfile
+install_dependencies
 bun run typecheck
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-bun test "$@" 2>&1 | tee "$log"
+# Tests talk to real servers (fake upstreams, RabbitMQ, child processes): 30 s a test, not the
+# runner's default 5 s, which a busy machine can exceed. (bunfig.toml has no setting for it.)
+bun test --timeout 30000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)

@@ -2,8 +2,12 @@
  * Entry point: the only module that reads the environment. Start-up fails fast with one line
  * naming the problem; SIGTERM/SIGINT drain and exit 0.
  */
+// First: `--help`/`--version`, and Bun's runtime settings, before anything else is evaluated.
+import "./cli/before-start";
+import { RESTARTED_MARK } from "./cli/runtime-settings";
+import { BUILD_INFO } from "./config/build-info";
 import { MappingError } from "./config/mapping";
-import { demoMappingSource, fileMappingSource, llmCoreMappingSource, type MappingSource } from "./config/mapping-source";
+import { demoMappingSource, fileMappingSource, llmCoreMappingSource, MappingSourceError, type MappingSource } from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -19,10 +23,20 @@ function fail(message: string): never {
 }
 
 function mappingSourceFor(settings: Settings, env: Record<string, string | undefined>, logger: Logger): MappingSource {
-  if (settings.mappingPath) return fileMappingSource(settings.mappingPath, env);
+  if (settings.mappingPath) {
+    if (settings.llmCoreUrl) {
+      logger.warn("LOCAL_MODEL_PROVIDERS_CONFIG_PATH and LLM_CORE_URL are both set: the mapping is read from the file; LLM_CORE_URL is ignored", {
+        file: settings.mappingPath,
+      });
+    }
+    return fileMappingSource(settings.mappingPath, env);
+  }
   if (settings.llmCoreUrl) {
     return llmCoreMappingSource({ baseUrl: settings.llmCoreUrl, apiKey: settings.llmCoreApiKey, env, logger });
   }
+  logger.warn(
+    "no model mapping configured: serving the bundled demo mapping (models demo and demo-slow); set LOCAL_MODEL_PROVIDERS_CONFIG_PATH to a mapping file, or LLM_CORE_URL to llm-core",
+  );
   return demoMappingSource();
 }
 
@@ -45,6 +59,13 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger(settings.logLevel, { service: "completion-service" });
+  logger.info("starting", { version: BUILD_INFO.version, commit: BUILD_INFO.commit });
+  if (env[RESTARTED_MARK]) {
+    const applied = env[RESTARTED_MARK].split(",").map((name) => `${name}=${env[name]}`);
+    logger.info(`runtime settings applied at start: ${applied.join(" ")}`);
+  }
+  // Set by `restartWithRuntimeSettings` when missing; these warn only if the process could not
+  // replace itself.
   if (!env.BUN_CONFIG_MAX_HTTP_REQUESTS) {
     // Bun's fetch runs at most 256 requests at once by default; the 257th open stream would wait
     // for a slot. Only the environment of the process can raise it.
@@ -86,6 +107,7 @@ async function main(): Promise<void> {
     await service.loadMapping();
   } catch (e) {
     if (e instanceof MappingError) fail(`invalid model mapping: ${e.message}`);
+    if (e instanceof MappingSourceError) fail(e.message);
     throw e;
   }
   service.startRefresh(settings.configRefreshIntervalMs);

@@ -8,6 +8,7 @@ import type { Server } from "bun";
 import { ModelCatalog } from "./catalog/model-catalog";
 import type { CompletionDeps, CompletionExecution } from "./completion/completion-execution";
 import { GatewayError } from "./core/errors";
+import { BUILD_INFO } from "./config/build-info";
 import type { Mapping, ProviderType } from "./config/mapping";
 import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
@@ -50,7 +51,9 @@ export class CompletionService {
   private readonly streams = new Set<CompletionExecution>();
   private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   private readonly registry: ProviderFactories | null;
-  private lastRefreshError: string | null = null;
+  /** The failing refreshes since the last good one: health says since when, and why. */
+  private refreshFailure: { since: string; error: string; attempts: number } | null = null;
+  private ignoredFields = "";
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
@@ -98,6 +101,7 @@ export class CompletionService {
   async loadMapping(): Promise<void> {
     const mapping = await this.options.mappingSource.load();
     await this.install(mapping);
+    if (!Object.keys(mapping.models).length) this.options.logger.warn("the model mapping has no models: every completion is refused");
     this.options.logger.info("model mapping loaded", {
       source: this.options.mappingSource.description,
       models: Object.keys(mapping.models).length,
@@ -106,6 +110,12 @@ export class CompletionService {
   }
 
   private async install(mapping: Mapping): Promise<void> {
+    // One warning per change in the set, not one per refresh.
+    const ignored = (mapping.ignoredFields ?? []).join(", ");
+    if (ignored && ignored !== this.ignoredFields) {
+      this.options.logger.warn(`model mapping: ignoring unknown fields ${ignored}`, { source: this.options.mappingSource.description });
+    }
+    this.ignoredFields = ignored;
     await this.registry?.load(Object.values(mapping.providers).map((p) => p.type));
     const catalog = ModelCatalog.build(mapping, this.factories);
     for (const gone of this.routing.breakers.retain(catalog.allTargets)) {
@@ -137,11 +147,13 @@ export class CompletionService {
       refreshing = true;
       try {
         await this.install(await this.options.mappingSource.load());
-        this.lastRefreshError = null;
+        if (this.refreshFailure) this.options.logger.info("model mapping refreshed again", { failedSince: this.refreshFailure.since });
+        this.refreshFailure = null;
         this.options.logger.debug("model mapping refreshed");
       } catch (e) {
-        this.lastRefreshError = (e as Error).message;
-        this.options.logger.error("model mapping refresh rejected; keeping the previous mapping", { error: this.lastRefreshError });
+        const error = (e as Error).message;
+        this.refreshFailure = { since: this.refreshFailure?.since ?? new Date().toISOString(), error, attempts: (this.refreshFailure?.attempts ?? 0) + 1 };
+        this.options.logger.error("model mapping refresh rejected; keeping the previous mapping", { error });
       } finally {
         refreshing = false;
       }
@@ -173,26 +185,40 @@ export class CompletionService {
     const sink = this.options.sink.health();
     const serving = this.catalog !== null && !this.draining;
     const circuits = this.routing.breakers.notClosed();
+    const mapping = this.mappingHealth();
     return {
       serving,
+      build: BUILD_INFO,
       // An open circuit leaves the service serving (other targets, other models): degraded, not down.
       // The sink says "degraded" while its broker is away or events wait (spooled, or older than a few
       // seconds): a batch on the wire is not waiting, or health would flap under load.
-      degraded: sink.state !== "ok" || circuits.length > 0,
+      degraded: sink.state !== "ok" || circuits.length > 0 || mapping.status === "degraded",
       checks: {
-        mapping: this.catalog
-          ? {
-              status: "ok",
-              source: this.options.mappingSource.description,
-              models: this.catalog.models.length,
-              ...(this.lastRefreshError && { lastRefreshError: this.lastRefreshError }),
-            }
-          : { status: "not_loaded" },
+        mapping,
         usageEvents: sink,
         targets: { status: circuits.length ? "degraded" : "ok", circuitBreaking: this.routing.breakers.enabled, circuits },
         draining: this.draining,
         activeStreams: this.streams.size,
       },
+    };
+  }
+
+  /** Degraded while refreshes keep failing (the last good mapping serves) or when it has no models. */
+  private mappingHealth(): { status: "ok" | "degraded" | "not_loaded" } & Record<string, unknown> {
+    if (!this.catalog) return { status: "not_loaded" };
+    const models = this.catalog.models.length;
+    const failure = this.refreshFailure;
+    const reason = failure
+      ? `refreshing the mapping has failed ${failure.attempts} time(s) since ${failure.since}; the last good mapping serves`
+      : models === 0
+        ? "the mapping has no models: every completion is refused"
+        : undefined;
+    return {
+      status: reason ? "degraded" : "ok",
+      source: this.options.mappingSource.description,
+      models,
+      ...(reason && { reason }),
+      ...(failure && { lastRefreshError: failure.error, failingSince: failure.since }),
     };
   }
 

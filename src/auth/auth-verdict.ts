@@ -1,9 +1,10 @@
 /** What an auth check decides about one request (CONTRACT §6). */
 
-/** Who made the request, as far as the service can prove it; only JWTs name someone. */
-export interface AuthIdentity {
-  subject: string;
-}
+/**
+ * Who made the request, as far as the service can prove it, for the usage event: the API key's
+ * name (or its fingerprint) or the JWT's subject. Never the key or the token.
+ */
+export type AuthIdentity = { method: "api_key"; keyName: string } | { method: "jwt"; subject: string };
 
 /**
  * `reason` is for the operator's debug log only: clients always get the same 401, so that a

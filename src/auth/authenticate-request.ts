@@ -16,8 +16,13 @@ export function apiKeyAuthentication(keys: ApiKeyVerifier): Authenticate {
     const { apiKey, bearer } = readCredentials(headers);
     const presented = apiKey ?? bearer;
     if (presented === null) return NO_CREDENTIALS;
-    return keys.matches(presented) ? accept(null) : reject("unknown API key");
+    return keyVerdict(keys, presented);
   };
+}
+
+function keyVerdict(keys: ApiKeyVerifier, presented: string): AuthVerdict {
+  const keyName = keys.match(presented);
+  return keyName === null ? reject("unknown API key") : accept({ method: "api_key", keyName });
 }
 
 export function jwtAuthentication(verifier: JwtVerifier): Authenticate {
@@ -30,10 +35,11 @@ export function jwtAuthentication(verifier: JwtVerifier): Authenticate {
 export function apiKeyOrJwtAuthentication(keys: ApiKeyVerifier, verifier: JwtVerifier): Authenticate {
   return async (headers) => {
     const { apiKey, bearer } = readCredentials(headers);
-    if (apiKey !== null) return keys.matches(apiKey) ? accept(null) : reject("unknown API key");
+    if (apiKey !== null) return keyVerdict(keys, apiKey);
     if (bearer === null) return NO_CREDENTIALS;
     // A key costs one hash; only a bearer that is no key pays for JWT verification.
-    if (keys.matches(bearer)) return accept(null);
+    const keyName = keys.match(bearer);
+    if (keyName !== null) return accept({ method: "api_key", keyName });
     return verifier.verify(bearer);
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Settings } from "../config/settings";
 import type { Logger } from "../observability/logger";
-import { ApiKeyVerifier } from "./api-key-verifier";
+import { ApiKeyVerifier, splitApiKeyEntry } from "./api-key-verifier";
 import { AuthConfigError } from "./auth-config-error";
 import { authGuard, type AuthGuard } from "./auth-guard";
 import { apiKeyAuthentication, apiKeyOrJwtAuthentication, jwtAuthentication } from "./authenticate-request";
@@ -40,11 +40,12 @@ export async function createGuards(settings: Settings, logger: Logger, options: 
 
 function apiKeysFrom(settings: Settings, logger: Logger): ApiKeyVerifier {
   if (settings.apiKeys.length === 0) {
-    throw new AuthConfigError(`AUTH_MODE=${settings.authMode} needs API_KEYS: comma-separated keys or sha256:<hex> digests`);
+    throw new AuthConfigError(`AUTH_MODE=${settings.authMode} needs API_KEYS: comma-separated keys or sha256:<hex> digests, each optionally name=…`);
   }
   const keys = ApiKeyVerifier.fromEntries(settings.apiKeys);
   settings.apiKeys.forEach((entry, i) => {
-    if (!entry.startsWith("sha256:") && entry.length < SHORT_API_KEY) {
+    const { key } = splitApiKeyEntry(entry);
+    if (!key.startsWith("sha256:") && key.length < SHORT_API_KEY) {
       logger.warn(`API_KEYS entry ${i + 1} is shorter than ${SHORT_API_KEY} characters; use long random keys`);
     }
   });

@@ -85,5 +85,5 @@ export class JwtVerifier {
 }
 
 function identify(sub: unknown): AuthVerdict {
-  return typeof sub === "string" && sub !== "" ? accept({ subject: sub }) : reject("JWT sub is not a non-empty string");
+  return typeof sub === "string" && sub !== "" ? accept({ method: "jwt", subject: sub }) : reject("JWT sub is not a non-empty string");
 }

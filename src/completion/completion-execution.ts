@@ -23,7 +23,7 @@ import { afterResponse } from "./after-response";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
-import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event";
+import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
 
 export interface CompletionDeps {
@@ -42,7 +42,7 @@ export interface CompletionInput {
   /** `performance.now()` when the request arrived. */
   receivedAt: number;
   clientSignal?: AbortSignal;
-  auth: { subject: string } | null;
+  auth: UsageAuth | null;
   logger: Logger;
 }
 

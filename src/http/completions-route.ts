@@ -6,6 +6,7 @@ import { GatewayError } from "../core/errors";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import { errorResponse } from "./request-context";
+import type { UsageAuth } from "../usage/usage-event";
 
 export interface CompletionsRouteOptions {
   /** Largest accepted body in bytes (CONTRACT §2: 413 above it). */
@@ -35,7 +36,7 @@ export function completionsRoute(options: CompletionsRouteOptions) {
     async (ctx) => {
       const { body, request } = ctx;
       const { requestId, receivedAt, log } = ctx as unknown as { requestId: string; receivedAt: number; log: Logger };
-      const auth = (ctx as unknown as { auth?: { subject: string } | null }).auth ?? null;
+      const auth = (ctx as unknown as { auth?: UsageAuth | null }).auth ?? null;
       const notReady = options.ready();
       if (notReady) return errorResponse(notReady, requestId);
 

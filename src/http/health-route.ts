@@ -6,6 +6,8 @@ export interface HealthReport {
   /** False before the mapping is loaded and while draining: 503. */
   serving: boolean;
   degraded: boolean;
+  /** What is running: package version and the git commit it was built from (null from source). */
+  build?: { version: string; commit: string | null };
   checks: Record<string, unknown>;
 }
 
@@ -15,7 +17,7 @@ export function healthRoutes(report: () => HealthReport, registry: Registry, bef
     .get("/api/v1/health", ({ set }) => {
       const r = report();
       if (!r.serving) set.status = 503;
-      return { status: r.serving ? (r.degraded ? "degraded" : "ok") : "unavailable", checks: r.checks };
+      return { status: r.serving ? (r.degraded ? "degraded" : "ok") : "unavailable", ...r.build, checks: r.checks };
     })
     .get("/metrics", async ({ set }) => {
       set.headers["content-type"] = registry.contentType;

@@ -4,6 +4,7 @@
  * counters are `SummedCounter`s, added to prom-client's counters when the metrics are read.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { BUILD_INFO } from "../config/build-info";
 import { SeriesHistogram } from "./series-histogram";
 
 /**
@@ -37,10 +38,40 @@ export class SummedCounter {
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
+/**
+ * prom-client's default metrics that are false under Bun, checked against /proc/self/status and
+ * `process.memoryUsage()`: `process_heap_bytes` is the data segment (VmData, gigabytes of address
+ * space JavaScriptCore reserves, not heap); `nodejs_version_info` is the Node version Bun claims
+ * to be; the per-space heap figures are V8's spaces, which JavaScriptCore does not have (zeros);
+ * the active handle/request/resource counts are always 0 (Bun does not report them). The others
+ * hold: resident memory, CPU, start time, file descriptors, event-loop lag, heap used and total.
+ */
+const FALSE_UNDER_BUN = [
+  "process_heap_bytes",
+  "nodejs_version_info",
+  "nodejs_heap_space_size_total_bytes",
+  "nodejs_heap_space_size_used_bytes",
+  "nodejs_heap_space_size_available_bytes",
+  "nodejs_active_handles",
+  "nodejs_active_handles_total",
+  "nodejs_active_requests",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources",
+  "nodejs_active_resources_total",
+];
+
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of FALSE_UNDER_BUN) if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+  }
   const registers = [registry];
+  // One series, always 1: its labels say what is running (join it on instance in queries).
+  new Gauge({ name: "completion_build_info", help: "The running build: package version and git commit", labelNames: ["version", "commit"] as const, registers }).set(
+    { version: BUILD_INFO.version, commit: BUILD_INFO.commit ?? "unknown" },
+    1,
+  );
   const summed: SummedCounter[] = [];
   // Run when any counter that has summed label sets is read: adds them all.
   const collect = () => {

@@ -35,11 +35,14 @@ export interface UsageEvent {
   timeToFirstTokenMs: number | null;
   timestamp: string;
   messages: unknown[] | null;
-  auth: { subject: string } | null;
+  /** Who called: an API key's name (or fingerprint) or a JWT's subject; null in public mode. */
+  auth: UsageAuth | null;
   context: Record<string, unknown> | null;
   /** Targets tried and failed before the one that answered (routing fallbacks). */
   attempts: FailedAttempt[];
 }
+
+export type UsageAuth = { method: "api_key"; keyName: string } | { method: "jwt"; subject: string };
 
 export type SinkState = "ok" | "degraded";
 

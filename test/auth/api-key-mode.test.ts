@@ -17,9 +17,9 @@ beforeAll(async () => {
 afterAll(() => svc.stop());
 
 describe("api_key mode", () => {
-  test("a plain key in x-api-key is accepted, and auth is null in the usage event", async () => {
+  test("a plain key in x-api-key is accepted, and the usage event names the key by its fingerprint", async () => {
     const event = await expectServed(await svc.complete({ "x-api-key": PLAIN_KEY }), svc);
-    expect(event.auth).toBeNull();
+    expect(event.auth).toEqual({ method: "api_key", keyName: createHash("sha256").update(PLAIN_KEY).digest("hex").slice(0, 12) });
   });
 
   test("a plain key as Authorization: Bearer is accepted", async () => {

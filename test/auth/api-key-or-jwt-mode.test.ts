@@ -1,5 +1,6 @@
 /** AUTH_MODE=api_key_or_jwt: a key or a token (secret- or JWKS-signed), over real HTTP. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { FakeJwksServer } from "../fakes/jwks-server";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";
 import { startService, type RunningService } from "../support/guarded-service";
@@ -30,19 +31,20 @@ afterAll(async () => {
 });
 
 describe("api_key_or_jwt mode", () => {
-  test("an API key in either header is accepted, with auth null", async () => {
-    expect((await expectServed(await svc.complete({ "x-api-key": KEY }), svc)).auth).toBeNull();
-    expect((await expectServed(await svc.complete(bearer(KEY)), svc)).auth).toBeNull();
+  test("an API key in either header is accepted, attributed to the key's fingerprint", async () => {
+    const keyName = createHash("sha256").update(KEY).digest("hex").slice(0, 12);
+    expect((await expectServed(await svc.complete({ "x-api-key": KEY }), svc)).auth).toEqual({ method: "api_key", keyName });
+    expect((await expectServed(await svc.complete(bearer(KEY)), svc)).auth).toEqual({ method: "api_key", keyName });
   });
 
   test("an HS256 token is accepted, with its subject", async () => {
     const event = await expectServed(await svc.complete(bearer(await signHs256(claims({ sub: "hs-user" }), SECRET))), svc);
-    expect(event.auth).toEqual({ subject: "hs-user" });
+    expect(event.auth).toEqual({ method: "jwt", subject: "hs-user" });
   });
 
   test("a JWKS-signed token is accepted, with its subject", async () => {
     const event = await expectServed(await svc.complete(bearer(await jwks.signWith(rsa, claims({ sub: "rs-user" })))), svc);
-    expect(event.auth).toEqual({ subject: "rs-user" });
+    expect(event.auth).toEqual({ method: "jwt", subject: "rs-user" });
   });
 
   test("missing, wrong key, wrong token: 401", async () => {

@@ -30,9 +30,9 @@ describe("jwt mode with JWT_JWKS_URL", () => {
 
   test("RS256 and ES256 tokens are accepted; sub is auth.subject", async () => {
     const viaRsa = await expectServed(await svc.complete(bearer(await jwks.signWith(rsa, claims({ sub: "rs-user" })))), svc);
-    expect(viaRsa.auth).toEqual({ subject: "rs-user" });
+    expect(viaRsa.auth).toEqual({ method: "jwt", subject: "rs-user" });
     const viaEc = await expectServed(await svc.complete(bearer(await jwks.signWith(ec, claims({ sub: "ec-user" })))), svc);
-    expect(viaEc.auth).toEqual({ subject: "ec-user" });
+    expect(viaEc.auth).toEqual({ method: "jwt", subject: "ec-user" });
   });
 
   test("missing credentials: 401", async () => {

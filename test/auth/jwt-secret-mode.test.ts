@@ -25,14 +25,14 @@ const withToken = async (payload = claims(), secret = SECRET) => svc.complete(be
 describe("jwt mode with JWT_SECRET", () => {
   test("a good token is accepted and its sub is auth.subject in the usage event", async () => {
     const event = await expectServed(await withToken(claims({ sub: "alice" })), svc);
-    expect(event.auth).toEqual({ subject: "alice" });
+    expect(event.auth).toEqual({ method: "jwt", subject: "alice" });
   });
 
   test("the request's context cannot overwrite auth; it is copied as sent", async () => {
     const context = { auth: { subject: "mallory" }, subject: "mallory", userId: "u-1" };
     const token = await signHs256(claims({ sub: "alice" }), SECRET);
     const event = await expectServed(await svc.complete(bearer(token), { ...DEMO_REQUEST, context }), svc);
-    expect(event.auth).toEqual({ subject: "alice" });
+    expect(event.auth).toEqual({ method: "jwt", subject: "alice" });
     expect(event.context).toEqual(context);
   });
 

@@ -28,35 +28,37 @@ interface Setup {
 
 const config = { type: "openai" } as ProviderConfig;
 const noKey = { apiKey: "unused", defaultHeaders: { Authorization: null } };
+// The malformed-chunk case is meant to fail: the SDK's own console lines about it are noise.
+const QUIET = { logLevel: "off" as const };
 const SETUPS: Record<Flavour, Setup> = {
   openai: {
     quirks: QUIRKS.openai({ apiKey: KEY }),
-    sdk: (url) => new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0 }),
+    sdk: (url) => new OpenAI({ apiKey: KEY, baseURL: `${url}/v1`, maxRetries: 0, ...QUIET }),
     ours: (url) => baseUrlEndpoint(`${url}/v1`, config, bearerAuth(KEY)),
   },
   azure_openai: {
     quirks: QUIRKS.azure_openai({ deployment: DEPLOYMENT, apiKey: KEY }),
-    sdk: (url) => new AzureOpenAI({ baseURL: `${url}/openai`, apiKey: KEY, apiVersion: API_VERSION, maxRetries: 0 }),
+    sdk: (url) => new AzureOpenAI({ baseURL: `${url}/openai`, apiKey: KEY, apiVersion: API_VERSION, maxRetries: 0, ...QUIET }),
     ours: (url) => azureEndpoint(url, API_VERSION, config, KEY),
   },
   azure_openai_completions: {
     quirks: QUIRKS.azure_openai_completions({ deployment: DEPLOYMENT, apiKey: KEY }),
-    sdk: (url) => new AzureOpenAI({ baseURL: `${url}/openai`, apiKey: KEY, apiVersion: API_VERSION, maxRetries: 0 }),
+    sdk: (url) => new AzureOpenAI({ baseURL: `${url}/openai`, apiKey: KEY, apiVersion: API_VERSION, maxRetries: 0, ...QUIET }),
     ours: (url) => azureEndpoint(url, API_VERSION, config, KEY),
   },
   jamba: {
     quirks: QUIRKS.jamba({ apiKey: KEY }),
-    sdk: (url) => new OpenAI({ apiKey: KEY, baseURL: `${url}/studio/v1`, maxRetries: 0 }),
+    sdk: (url) => new OpenAI({ apiKey: KEY, baseURL: `${url}/studio/v1`, maxRetries: 0, ...QUIET }),
     ours: (url) => baseUrlEndpoint(`${url}/studio/v1`, config, bearerAuth(KEY)),
   },
   vllm: {
     quirks: QUIRKS.vllm(),
-    sdk: (url) => new OpenAI({ baseURL: `${url}/v1`, maxRetries: 0, ...noKey }),
+    sdk: (url) => new OpenAI({ baseURL: `${url}/v1`, maxRetries: 0, ...noKey, ...QUIET }),
     ours: (url) => baseUrlEndpoint(`${url}/v1`, config, bearerAuth(undefined)),
   },
   remote_completion: {
     quirks: QUIRKS.remote_completion(),
-    sdk: (url) => new OpenAI({ baseURL: `${url}/api/openai/v1`, maxRetries: 0, ...noKey }),
+    sdk: (url) => new OpenAI({ baseURL: `${url}/api/openai/v1`, maxRetries: 0, ...noKey, ...QUIET }),
     ours: (url) => baseUrlEndpoint(`${url}/api/openai/v1`, config, bearerAuth(undefined)),
   },
 };
