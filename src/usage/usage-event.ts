@@ -39,6 +39,8 @@ export interface UsageEvent {
   context: Record<string, unknown> | null;
   /** Targets tried and failed before the one that answered (routing fallbacks). */
   attempts: FailedAttempt[];
+  /** The API the request came through: our own, or a front door. */
+  api: "completions" | "openai_chat" | "anthropic_messages";
 }
 
 export type SinkState = "ok" | "degraded";
