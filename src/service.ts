@@ -16,6 +16,7 @@ import { healthRoutes, type HealthReport } from "./http/health-route";
 import { errorResponse, requestContext } from "./http/request-context";
 import { frontDoorErrors } from "./http/front-door-errors";
 import { openAIChatRoute } from "./http/openai/openai-chat-route";
+import { openAIModelsRoute } from "./http/openai/openai-models-route";
 import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -97,7 +98,8 @@ export class CompletionService {
       }),
     )
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
-      .use(openAIChatRoute(doors));
+      .use(openAIChatRoute(doors))
+      .use(openAIModelsRoute({ models: () => this.modelNames() }));
   }
 
   /** Why the front doors may not serve a completion now (as the completions route's `ready`). */
@@ -105,6 +107,11 @@ export class CompletionService {
     if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
     if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
     return null;
+  }
+
+  private modelNames(): string[] {
+    if (!this.catalog) throw new GatewayError("unavailable", "the model mapping is not loaded yet");
+    return this.catalog.models;
   }
 
   /** Loads the mapping (throws MappingError naming the problem) and builds the catalog. */
