@@ -17,6 +17,7 @@ import { errorResponse, requestContext } from "./http/request-context";
 import { frontDoorErrors } from "./http/front-door-errors";
 import { openAIChatRoute } from "./http/openai/openai-chat-route";
 import { openAIModelsRoute } from "./http/openai/openai-models-route";
+import { anthropicMessagesRoute } from "./http/anthropic/anthropic-messages-route";
 import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -99,7 +100,8 @@ export class CompletionService {
     )
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
       .use(openAIChatRoute(doors))
-      .use(openAIModelsRoute({ models: () => this.modelNames() }));
+      .use(openAIModelsRoute({ models: () => this.modelNames() }))
+      .use(anthropicMessagesRoute(doors));
   }
 
   /** Why the front doors may not serve a completion now (as the completions route's `ready`). */

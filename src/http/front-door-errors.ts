@@ -7,6 +7,7 @@
 import { Elysia } from "elysia";
 import { GatewayError } from "../core/errors";
 import type { Logger } from "../observability/logger";
+import { anthropicErrorResponse } from "./anthropic/anthropic-error";
 import { openAIErrorResponse } from "./openai/openai-error";
 
 export function frontDoorErrors(logger: Logger) {
@@ -22,6 +23,6 @@ export function frontDoorErrors(logger: Logger) {
       logger.error("unhandled error", { requestId, error });
       gatewayError = new GatewayError("internal_error", "internal error");
     }
-    return openAIErrorResponse(gatewayError, requestId);
+    return path.startsWith("/v1/messages") ? anthropicErrorResponse(gatewayError, requestId) : openAIErrorResponse(gatewayError, requestId);
   });
 }
