@@ -233,6 +233,14 @@ describe("openai door: errors raise the SDK's own classes", () => {
     expect(error.error.type).toBe("server_error");
   });
 
+  test("a stream that fails before its first byte is an HTTP error, raised by create()", async () => {
+    const { openai } = running();
+    openai.answer(() => openAIError(429, "slow down", "requests", "rate_limit_exceeded", { "retry-after": "2" }));
+    const error = await client().chat.completions.create({ model: "gpt", messages: hello, stream: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(error.headers.get("retry-after")).toBe("2");
+  });
+
   test("malformed JSON: 400 in OpenAI's shape", async () => {
     const res = await fetch(`${running().svc.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
     expect(res.status).toBe(400);

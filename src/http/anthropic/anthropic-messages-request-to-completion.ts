@@ -53,11 +53,7 @@ export function anthropicMessagesRequestToCompletion(body: unknown): CompletionR
   if (body.top_k !== undefined) raw.topK = body.top_k;
   if (body.stop_sequences !== undefined) raw.stop = body.stop_sequences;
   if (body.tools !== undefined) raw.tools = translateTools(body.tools, problems);
-  if (body.tool_choice !== undefined) {
-    const choice = translateToolChoice(body.tool_choice, problems);
-    // `none` with no tools offered asks for nothing: some providers refuse a choice without tools.
-    if (choice !== "none" || raw.tools !== undefined) raw.toolChoice = choice;
-  }
+  if (body.tool_choice !== undefined) raw.toolChoice = translateToolChoice(body.tool_choice, problems);
   if (body.thinking !== undefined) {
     const effort = reasoningEffort(body.thinking, problems);
     if (effort) raw.reasoningEffort = effort;
