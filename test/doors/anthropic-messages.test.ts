@@ -201,6 +201,21 @@ describe("anthropic door: errors raise the SDK's own classes", () => {
     expect(error.message).toContain("mcp_servers: is not supported");
   });
 
+  test("blocks and tools with no counterpart are refused, nothing reaches an upstream", async () => {
+    const error = await client()
+      .messages.create({
+        model: "claude",
+        max_tokens: 10,
+        messages: [{ role: "user", content: [{ type: "document", source: { type: "text", media_type: "text/plain", data: "x" } }] }],
+        tools: [{ type: "web_search_20250305", name: "web_search" }],
+      } as unknown as Anthropic.MessageCreateParamsNonStreaming)
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error.message).toContain("messages[0].content[0]: document blocks are not supported");
+    expect(error.message).toContain("tools[0]: only client tools");
+    expect(running().anthropic.requests).toHaveLength(0);
+  });
+
   test("upstream failure: a 5xx the SDK raises as InternalServerError", async () => {
     const { google } = running();
     google.answer(() => googleError(500, "INTERNAL", "boom"));

@@ -191,6 +191,19 @@ describe("openai door: streams", () => {
   });
 });
 
+test("the SDK aborting a JSON request closes the upstream call and is accounted as cancelled", async () => {
+  const { svc, openai } = running();
+  openai.answer(() => ({ status: 200, headers: { "content-type": "application/json" }, hangBeforeHeaders: true }));
+  const controller = new AbortController();
+  const pending = client().chat.completions.create({ model: "gpt", messages: hello }, { signal: controller.signal }).catch((e) => e);
+  while (openai.requests.length === 0) await Bun.sleep(10);
+  controller.abort();
+  expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
+  expect(await closedWithin(openai.requests[0]!, 3000)).toBe(true);
+  const [event] = await svc.sink.waitFor(1);
+  expect(event).toMatchObject({ api: "openai_chat", status: "cancelled", stream: false });
+});
+
 describe("openai door: errors raise the SDK's own classes", () => {
   test("unknown model: NotFoundError with OpenAI's error body", async () => {
     const error = await client().chat.completions.create({ model: "nope", messages: hello }).catch((e) => e);
