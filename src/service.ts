@@ -15,6 +15,10 @@ import type { Settings } from "./config/settings";
 import { completionsRoute } from "./http/completions-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
 import { errorResponse, requestContext } from "./http/request-context";
+import { frontDoorErrors } from "./http/front-door-errors";
+import { openAIChatRoute } from "./http/openai/openai-chat-route";
+import { openAIModelsRoute } from "./http/openai/openai-models-route";
+import { anthropicMessagesRoute } from "./http/anthropic/anthropic-messages-route";
 import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -80,9 +84,11 @@ export class CompletionService {
           );
         }
       })
+      .use(frontDoorErrors(options.logger)) // before the request context: its error hook answers first
       .use(requestContext(options.logger))
       .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()));
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
+    const doors = { deps, bodyLimitBytes: limit, streams: this.streams, ready: () => this.notReady() };
     this.app = app.use(
       completionsRoute({
         deps,
@@ -94,7 +100,23 @@ export class CompletionService {
           return null;
         },
       }),
-    );
+    )
+      // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
+      .use(openAIChatRoute(doors))
+      .use(openAIModelsRoute({ models: () => this.modelNames() }))
+      .use(anthropicMessagesRoute(doors));
+  }
+
+  /** Why the front doors may not serve a completion now (as the completions route's `ready`). */
+  private notReady(): GatewayError | null {
+    if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
+    if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
+    return null;
+  }
+
+  private modelNames(): string[] {
+    if (!this.catalog) throw new GatewayError("unavailable", "the model mapping is not loaded yet");
+    return this.catalog.models;
   }
 
   /** Loads the mapping (throws MappingError naming the problem) and builds the catalog. */

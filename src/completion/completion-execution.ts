@@ -44,7 +44,12 @@ export interface CompletionInput {
   clientSignal?: AbortSignal;
   auth: UsageAuth | null;
   logger: Logger;
+  /** The API the request came through; "completions" when unset. */
+  api?: CompletionApi;
 }
+
+/** Our own grammar, or the front door a request came through. */
+export type CompletionApi = "completions" | "openai_chat" | "anthropic_messages";
 
 type Outcome = "success" | "error" | "cancelled";
 
@@ -388,6 +393,7 @@ export class CompletionExecution {
       auth: this.input.auth,
       context: request.context ?? null,
       attempts: this.attempts,
+      api: this.input.api ?? "completions",
     };
     this.deps.sink.publish(event);
     this.input.logger.info("completion finished", {

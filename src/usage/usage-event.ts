@@ -40,6 +40,8 @@ export interface UsageEvent {
   context: Record<string, unknown> | null;
   /** Targets tried and failed before the one that answered (routing fallbacks). */
   attempts: FailedAttempt[];
+  /** The API the request came through: our own, or a front door. */
+  api: "completions" | "openai_chat" | "anthropic_messages";
 }
 
 export type UsageAuth = { method: "api_key"; keyName: string } | { method: "jwt"; subject: string };

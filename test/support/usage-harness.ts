@@ -139,6 +139,7 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     auth: null,
     context: null,
     attempts: [],
+    api: "completions",
     ...overrides,
   };
 }

@@ -1,0 +1,135 @@
+/**
+ * What the OpenAI and Anthropic front doors share: reading the body, running a translated request
+ * through the same `CompletionExecution` as `/api/v1/completions` (routing, fallbacks, usage event),
+ * and streaming its chunk events in the door's own wire format. Each door only translates.
+ */
+import { ClientCancelled, CompletionExecution, type CompletionApi } from "../completion/completion-execution";
+import type { ChunkEvent } from "../core/events";
+import { GatewayError } from "../core/errors";
+import type { CompletionRequest } from "../core/request";
+import type { Logger } from "../observability/logger";
+import type { CompletionsRouteOptions } from "./completions-route";
+
+export type FrontDoorOptions = CompletionsRouteOptions;
+
+/** What Elysia's context holds for a door handler (request context and auth guard derives). */
+export interface DoorContext {
+  request: Request;
+  requestId: string;
+  receivedAt: number;
+  log: Logger;
+  auth?: { subject: string } | null;
+}
+
+export function doorContext(ctx: unknown): DoorContext {
+  return ctx as DoorContext;
+}
+
+/** The JSON body, within the size limit (also for chunked bodies). */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const text = await request.text();
+  if (text.length > limit) throw new GatewayError("payload_too_large", `request body is over the limit of ${limit} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError("invalid_request", "request body is not valid JSON", {
+      details: [{ field: "body", message: "must be valid JSON" }],
+    });
+  }
+}
+
+/**
+ * Starts the completion: resolves with the execution once it answered (JSON) or has its first
+ * chunk (stream); null when the client went away first. Throws the GatewayError it failed with.
+ */
+export async function openCompletion(
+  options: FrontDoorOptions,
+  ctx: DoorContext,
+  request: CompletionRequest,
+  api: CompletionApi,
+): Promise<CompletionExecution | null> {
+  const notReady = options.ready();
+  if (notReady) throw notReady;
+  const execution = new CompletionExecution(options.deps, {
+    request,
+    requestId: ctx.requestId,
+    receivedAt: ctx.receivedAt,
+    clientSignal: ctx.request.signal,
+    auth: ctx.auth ?? null,
+    logger: ctx.log,
+    api,
+  });
+  try {
+    await execution.open();
+  } catch (e) {
+    if (e instanceof ClientCancelled) return null;
+    throw e;
+  }
+  return execution;
+}
+
+/** Turns queued chunk events into wire text; keeps whatever state the wire format needs. */
+export interface WireEncoder {
+  encode(events: ChunkEvent[]): string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The execution's chunks as an SSE response, read from the upstream only as the client takes
+ * them, registered in `streams` while open so shutdown drains it.
+ */
+export function sseResponse(options: FrontDoorOptions, execution: CompletionExecution, wire: WireEncoder, requestId: string): Response {
+  const { deps, streams } = options;
+  streams.add(execution);
+  deps.metrics.activeStreams.inc();
+  let closed = false;
+  const release = () => {
+    if (closed) return;
+    closed = true;
+    streams.delete(execution);
+    deps.metrics.activeStreams.dec();
+  };
+  const drain = (): Uint8Array => {
+    const text = wire.encode(execution.queue);
+    execution.queue.length = 0;
+    return encoder.encode(text);
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Some chunks have no wire counterpart (a tool call's end): read on until something is
+      // written, or a pending read would never be pulled again.
+      for (;;) {
+        if (execution.queue.length === 0 && !execution.isFinished) await execution.advance();
+        const bytes = execution.queue.length > 0 ? drain() : null;
+        if (bytes && bytes.length > 0) controller.enqueue(bytes);
+        if (execution.isFinished && execution.queue.length === 0) {
+          release();
+          controller.close();
+          return;
+        }
+        if (bytes && bytes.length > 0) return;
+      }
+    },
+    cancel() {
+      execution.cancel();
+      release();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      "x-request-id": requestId,
+    },
+  });
+}
+
+export function jsonResponse(body: unknown, requestId: string): Response {
+  return new Response(JSON.stringify(body), { headers: { "content-type": "application/json", "x-request-id": requestId } });
+}
+
+/** An SSE frame: `event:` line when named, one `data:` line of JSON. */
+export function sseFrame(data: unknown, event?: string): string {
+  return `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
+}
