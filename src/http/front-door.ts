@@ -8,6 +8,7 @@ import type { ChunkEvent } from "../core/events";
 import { GatewayError } from "../core/errors";
 import type { CompletionRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
+import type { UsageAuth } from "../usage/usage-event";
 import type { CompletionsRouteOptions } from "./completions-route";
 
 export type FrontDoorOptions = CompletionsRouteOptions;
@@ -18,7 +19,7 @@ export interface DoorContext {
   requestId: string;
   receivedAt: number;
   log: Logger;
-  auth?: { subject: string } | null;
+  auth?: UsageAuth | null;
 }
 
 export function doorContext(ctx: unknown): DoorContext {

@@ -30,13 +30,14 @@ describe("openai door", () => {
     expect(error.headers.get("www-authenticate")).toBe("Bearer");
   });
 
-  test("the right key as a bearer token, and a JWT: answered, the token's subject on the usage event", async () => {
+  test("the right key as a bearer token, and a JWT: answered, the key's fingerprint and the token's subject on the usage event", async () => {
     const completion = await openai(KEY).chat.completions.create({ model: "demo", messages: hello });
     expect(completion.choices[0]!.message.content!.length).toBeGreaterThan(0);
     const token = await signHs256(claims({ sub: "user-7" }), SECRET);
     await openai(token).chat.completions.create({ model: "demo", messages: hello });
     const events = await svc.sink.waitFor(2);
-    expect(events.map((e) => e.auth)).toEqual([null, { subject: "user-7" }]);
+    expect(events[0]!.auth).toEqual({ method: "api_key", keyName: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(events[1]!.auth).toEqual({ method: "jwt", subject: "user-7" });
   });
 
   test("/v1/models is guarded too", async () => {
