@@ -25,6 +25,7 @@ import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
+import { redactSecrets, secretsOf } from "../providers/redact-secrets";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -270,8 +271,10 @@ export class CompletionExecution {
     this.iterator?.return?.().catch(() => {});
   }
 
+  /** The attempt's failure as the client, the logs and the usage event will see it: without the target's secrets. */
   private classify(e: unknown): GatewayError {
-    return this.timeouts?.timeoutError() ?? toGatewayError(e);
+    const error = this.timeouts?.timeoutError() ?? toGatewayError(e);
+    return this.target ? error.withMessage(redactSecrets(error.message, secretsOf(this.target.config))) : error;
   }
 
   /** A failed attempt: its error, with its timers stopped and its upstream request ended. */

@@ -78,6 +78,19 @@ export class GatewayError extends Error {
     this.credentialsRejected = options.credentialsRejected ?? false;
   }
 
+  /** The same error with another message (e.g. with secrets taken out). */
+  withMessage(message: string): GatewayError {
+    if (message === this.message) return this;
+    return new GatewayError(this.code, message, {
+      details: this.details,
+      retryAfter: this.retryAfter,
+      retryable: this.retryable,
+      upstreamStatus: this.upstreamStatus,
+      credentialsRejected: this.credentialsRejected,
+      cause: this.cause,
+    });
+  }
+
   body(requestId: string): Record<string, unknown> {
     const body: Record<string, unknown> = {
       statusCode: this.status,
