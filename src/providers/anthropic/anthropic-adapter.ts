@@ -45,6 +45,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
       const params = { model: call.deploymentName, ...body, stream: request.stream };
+      let phase: "request" | "read" = "request";
       try {
         // `client.post` rather than `messages.create`: the same request, minus the SDK's per-call
         // console warnings about model names (deprecations) that would bypass our logs.
@@ -54,6 +55,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
           return;
         }
         const stream = await client.post<Stream<AnthropicStreamEventLike>>(MESSAGES_PATH, { body: params, stream: true, signal: call.signal });
+        phase = "read";
         call.onResponseHeaders?.();
         const translator = new AnthropicStreamTranslator(type, jsonToolName);
         for await (const event of stream) {
@@ -63,7 +65,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
         // The SDK ends an aborted stream quietly; it did not end well.
         if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
       } catch (error) {
-        throw mapAnthropicError(type, error);
+        throw mapAnthropicError(type, error, phase);
       }
     },
   };

@@ -32,6 +32,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = buildMistralRequest(request, call.deploymentName, call.logger);
       const options = { signal: call.signal, retries: { strategy: "none" as const }, ...(headers && { headers }) };
+      let phase: "request" | "read" = "request";
       try {
         if (!request.stream) {
           const completion = await client.chat.complete(body, options);
@@ -40,6 +41,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
           return;
         }
         const stream = await client.chat.stream({ ...body, stream: true }, options);
+        phase = "read";
         call.onResponseHeaders?.();
         const translator = new MistralStreamTranslator();
         for await (const event of stream) {
@@ -47,7 +49,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
           for (let i = 0; i < events.length; i++) yield checked(events[i]!);
         }
       } catch (error) {
-        throw mapMistralError(error, call.signal);
+        throw mapMistralError(error, call.signal, phase);
       }
     },
   };

@@ -1,6 +1,6 @@
 /** Ollama's failures → ours (CONTRACT §2), through the one shared HTTP-status mapping. */
 import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { upstreamHttpError, upstreamThrownError } from "../upstream-error";
 
 const PROVIDER = "ollama";
 const MAX_MESSAGE = 1000;
@@ -31,7 +31,5 @@ export function mapOllamaError(error: unknown, signal: AbortSignal, phase: "conn
     const reason = signal.reason;
     return isGatewayError(reason) ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
   }
-  if (phase === "connect") return upstreamConnectionError(PROVIDER, error);
-  if (error instanceof SyntaxError) return upstreamStreamError(PROVIDER, `malformed JSON: ${error.message}`, error);
-  return upstreamStreamError(PROVIDER, error instanceof Error ? error.message : String(error), error);
+  return upstreamThrownError(PROVIDER, error, phase === "connect" ? "request" : "read");
 }

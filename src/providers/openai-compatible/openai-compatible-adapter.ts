@@ -42,8 +42,10 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
         : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
       // The legacy prompt ends with "Assistant:", so answers start with the space after it.
       const trim = legacy ? new LeadingWhitespaceTrim() : null;
+      let phase: "request" | "read" = "request";
       try {
         const response = await postOpenAI(endpoint, endpoint.url(api, call.deploymentName), body, call.signal);
+        phase = "read";
         if (!request.stream) {
           const events = openAICompletionToEvents((await readJson(response, call.signal)) as OpenAICompletionLike);
           yield trim ? events.map((event) => trim.apply(event)) : events;
@@ -56,7 +58,7 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
           for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
         });
       } catch (error) {
-        throw mapOpenAIError(dialect.type, error);
+        throw mapOpenAIError(dialect.type, error, phase);
       }
     },
   };
@@ -64,12 +66,14 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
 
 /** Sends the request; a non-2xx answer is thrown as the SDK's `APIError` for its status. */
 export async function postOpenAI(endpoint: OpenAIEndpoint, url: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  // Serialised before the send: a failure here is ours, not the connection's.
+  const json = JSON.stringify(body);
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: endpoint.headers,
-      body: JSON.stringify(body),
+      body: json,
       signal,
       redirect: endpoint.redirect,
     });
