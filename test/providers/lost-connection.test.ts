@@ -42,7 +42,7 @@ beforeAll(async () => {
     models[type] = { targets: [{ provider: type, deploymentName: "some-model" }] };
   }
   svc = await startService({ mapping: { providers, models }, logger: createLogger("debug", {}, (line) => logLines.push(line)) });
-});
+}, 30_000); // six SDKs to load
 afterAll(async () => {
   await svc.stop();
   dropper.stop(true);

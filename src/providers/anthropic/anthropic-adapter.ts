@@ -7,6 +7,8 @@ import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { boundedFetch } from "../bounded-body";
+import { upstreamLimits } from "../upstream-limits";
 import { buildAnthropicMessagesBody } from "./anthropic-request-body";
 import { AnthropicStreamTranslator, anthropicMessageToEvents, type AnthropicMessageLike, type AnthropicStreamEventLike } from "./anthropic-response-to-events";
 import { mapAnthropicError } from "./map-anthropic-error";
@@ -33,6 +35,8 @@ export function createAnthropicClient(config: ProviderConfig): Anthropic {
     // SDK's own console lines would bypass that. Settled here rather than by ANTHROPIC_LOG.
     logLevel: "off",
     openTelemetry: false,
+    // The SDK reads bodies itself: bounded underneath it.
+    fetch: boundedFetch("anthropic", upstreamLimits(config)),
   });
 }
 

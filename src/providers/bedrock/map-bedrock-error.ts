@@ -51,7 +51,8 @@ function cleanMessage(message: unknown, httpError: boolean): string | undefined 
 
 export function mapBedrockError(providerType: string, error: unknown, stage: BedrockErrorStage): GatewayError {
   const raised = gatewayErrorIn(error);
-  if (raised) return raised;
+  // Ours, raised under the SDK (a bounded body); the SDK appends its debugging hint to what it reads.
+  if (raised) return raised.withMessage(cleanMessage(raised.message, false) ?? raised.message);
   const e = (error ?? {}) as AwsErrorLike;
   const name = typeof e.name === "string" ? e.name : "";
   if (name === "AbortError") return new GatewayError("upstream_error", "request aborted", { cause: error });
