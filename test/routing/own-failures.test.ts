@@ -73,7 +73,7 @@ test("any failure of ours before the send is a 500, tried once, and the upstream
     expect(body).toMatchObject({ code: "internal_error", message: "the service failed to send the request to openai" });
   }
   expect(fake.requests).toHaveLength(0);
-  const events = svc.sink.events;
+  const events = await svc.sink.waitFor(6);
   expect(events).toHaveLength(6);
   expect(events.every((e) => e.attempts.length === 1)).toBe(true);
   expect(await metric('completion_target_state{provider="openai",provider_id="p"')).toEqual([
