@@ -3,9 +3,16 @@
  * nothing of the runtime's internals ("ECONNRESET: …, pass `verbose: true` …") in what the client
  * or the usage event gets; the technical code stays in the log line's `detail`.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
-import { startService, type Harness } from "../support/service-harness";
+import { startAnthropicFake } from "../fakes/anthropic/anthropic-fake";
+import { startBedrockFake } from "../fakes/bedrock/bedrock-fake";
+import type { FakeUpstream } from "../fakes/fake-upstream";
+import { startMistralFake } from "../fakes/mistral/mistral-fake";
+import { startOllamaFake } from "../fakes/ollama/ollama-fake";
+import { startOpenAIFake } from "../fakes/openai/openai-fake";
+import { readNdjson, streamedText } from "../support/ndjson";
+import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 import { createLogger } from "../../src/observability/logger";
 
 /** Accepts connections and closes each one as soon as the request's first bytes arrive. */
@@ -67,3 +74,57 @@ for (const type of Object.keys(PROVIDERS)) {
     });
   }
 }
+
+describe("a connection lost after the first chunk", () => {
+  const CREDENTIALS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+  const cases: { type: string; start: () => Promise<FakeUpstream>; provider: (url: string) => Record<string, unknown> }[] = [
+    {
+      type: "openai",
+      start: () => startOpenAIFake({ answer: () => ({ text: ["Half an ans", "wer"], resetAfterContent: true }) }),
+      provider: (url) => ({ type: "openai", apiKey: "k", baseUrl: `${url}/v1` }),
+    },
+    {
+      type: "anthropic",
+      start: () => startAnthropicFake({ answer: () => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }) }),
+      provider: (url) => ({ type: "anthropic", apiKey: "k", baseUrl: url }),
+    },
+    {
+      type: "mistral",
+      start: () => startMistralFake({ answer: () => ({ text: ["Half an ans", "wer"], resetAfterContent: true }) }),
+      provider: (url) => ({ type: "mistral", apiKey: "k", baseUrl: url }),
+    },
+    {
+      type: "ollama",
+      start: () => startOllamaFake({ answer: () => ({ text: ["Half an ans", "wer"], resetAfterContent: true }) }),
+      provider: (url) => ({ type: "ollama", baseUrl: url }),
+    },
+    {
+      type: "anthropic_bedrock",
+      start: () =>
+        startBedrockFake({
+          region: "us-east-1",
+          credentials: CREDENTIALS,
+          answer: () => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }),
+        }),
+      provider: (url) => ({ type: "anthropic_bedrock", region: "us-east-1", endpoint: url, ...CREDENTIALS }),
+    },
+  ];
+  for (const { type, start, provider } of cases) {
+    test(`${type}: the error line says "connection to ${type} lost: the upstream closed the connection"`, async () => {
+      const fake = await start();
+      const harness = await startService({ mapping: singleTargetMapping({ ...provider(fake.url), maxRetries: 0 }, "some-model") });
+      try {
+        const lines = await readNdjson(await harness.post({ model: "m", messages: user, stream: true }));
+        expect(streamedText(lines)).toBe("Half an answer");
+        expect(lines.find((l) => l.type === "error")).toEqual({
+          type: "error",
+          code: "upstream_error",
+          message: `connection to ${type} lost: the upstream closed the connection`,
+        });
+      } finally {
+        await harness.stop();
+        await fake.close();
+      }
+    });
+  }
+});
