@@ -25,6 +25,8 @@ import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
+import { failureDetail } from "../providers/upstream-error";
+import { redactSecrets, secretsOf } from "../providers/redact-secrets";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -250,6 +252,7 @@ export class CompletionExecution {
         deploymentName: target.deploymentName,
         code: error.code,
         message: error.message,
+        detail: this.failureDetail(error),
       });
       const result = this.normalizer.fail(error.code, error.message);
       this.finalize("error", error, result);
@@ -275,8 +278,16 @@ export class CompletionExecution {
     this.iterator?.return?.().catch(() => {});
   }
 
+  /** The attempt's failure as the client, the logs and the usage event will see it: without the target's secrets. */
   private classify(e: unknown): GatewayError {
-    return this.timeouts?.timeoutError() ?? toGatewayError(e);
+    const error = this.timeouts?.timeoutError() ?? toGatewayError(e);
+    return this.target ? error.withMessage(redactSecrets(error.message, secretsOf(this.target.config))) : error;
+  }
+
+  /** The technical cause (an error code, our own exception) for the log line only, without secrets. */
+  private failureDetail(error: GatewayError): string | undefined {
+    const detail = failureDetail(error);
+    return detail && this.target ? redactSecrets(detail, secretsOf(this.target.config)) : detail;
   }
 
   /** A failed attempt: its error, with its timers stopped and its upstream request ended. */
@@ -323,6 +334,7 @@ export class CompletionExecution {
       code: error.code,
       upstreamStatus: error.upstreamStatus,
       message: error.message,
+      detail: this.failureDetail(error),
       retryable: error.retryable,
       next: !error.retryable ? "fail" : decision.retry ? `retry in ${decision.delayMs} ms` : `move on (${decision.reason})`,
     });

@@ -32,6 +32,9 @@ const common = {
   firstByteTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
   idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
   maxRetries: T.Optional(T.Integer({ minimum: 0, maximum: 10 })),
+  /** Bounds on what is held of an upstream answer (src/providers/upstream-limits.ts). */
+  maxResponseBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
+  maxEventBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
 };
 const closed = { additionalProperties: false } as const;
 
@@ -105,6 +108,8 @@ export interface ProviderConfigBase {
   firstByteTimeoutMs?: number;
   idleTimeoutMs?: number;
   maxRetries?: number;
+  maxResponseBytes?: number;
+  maxEventBytes?: number;
   apiKey?: string;
   baseUrl?: string;
   endpoint?: string;

@@ -78,6 +78,19 @@ export class GatewayError extends Error {
     this.credentialsRejected = options.credentialsRejected ?? false;
   }
 
+  /** The same error with another message (e.g. with secrets taken out). */
+  withMessage(message: string): GatewayError {
+    if (message === this.message) return this;
+    return new GatewayError(this.code, message, {
+      details: this.details,
+      retryAfter: this.retryAfter,
+      retryable: this.retryable,
+      upstreamStatus: this.upstreamStatus,
+      credentialsRejected: this.credentialsRejected,
+      cause: this.cause,
+    });
+  }
+
   body(requestId: string): Record<string, unknown> {
     const body: Record<string, unknown> = {
       statusCode: this.status,
@@ -95,9 +108,17 @@ export function isGatewayError(e: unknown): e is GatewayError {
   return e instanceof GatewayError;
 }
 
-/** Any thrown value as a GatewayError; unknown failures are the upstream's until proven otherwise. */
+/**
+ * Any thrown value as a GatewayError. Adapters turn every upstream failure (HTTP, network, stream)
+ * into a GatewayError themselves, so anything else is a failure of our own: a 500, not retried,
+ * and no mark against the target's health.
+ */
 export function toGatewayError(e: unknown): GatewayError {
   if (e instanceof GatewayError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new GatewayError("upstream_error", `upstream failed: ${message}`, { retryable: true, cause: e });
+  return new GatewayError("internal_error", "the service failed to handle the request", { cause: e });
+}
+
+/** A failure of the service or of the client's request, not of the upstream: it says nothing about the target's health. */
+export function isOwnFailure(e: GatewayError): boolean {
+  return e.code === "internal_error" || e.code === "invalid_request" || e.code === "payload_too_large";
 }

@@ -9,8 +9,12 @@
  *
  * Built for the hot path: text is scanned with `indexOf`, a block of `data: …` alone (what every
  * provider sends) is read without splitting it into lines, and nothing is kept but the unfinished
- * tail.
+ * event. Linear in the bytes however they are cut: an unfinished event is kept as pieces and only
+ * the new text is searched for its end, so a huge event arriving in small reads is not rescanned
+ * (or re-copied) from its start on every read. An event longer than `maxEventChars` fails the
+ * stream instead of growing without bound.
  */
+import { DEFAULT_MAX_EVENT_BYTES, upstreamTooLarge } from "./upstream-limits";
 
 export interface SseMessage {
   /** The `event` field; `undefined` when none was given (the default "message"). */
@@ -19,9 +23,23 @@ export interface SseMessage {
 }
 
 export class SseParser {
-  private pending = "";
+  /** The unfinished event, as the pieces it arrived in. */
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** The unfinished event ends with LF: an LF opening the next text ends the event. */
+  private pendingEndsWithLF = false;
   /** The previous text ended with CR: an LF starting the next one belongs to that line end. */
   private afterCR = false;
+
+  /**
+   * @param maxEventChars the longest event (characters of decoded text, which for the ASCII JSON
+   *   providers send is its bytes) held before the stream fails.
+   * @param source who sends the stream, for the error.
+   */
+  constructor(
+    private readonly maxEventChars = DEFAULT_MAX_EVENT_BYTES,
+    private readonly source = "upstream",
+  ) {}
 
   /** Parses `text` (the next piece of the stream) and appends every event it completes to `out`. */
   feed(text: string, out: SseMessage[]): void {
@@ -36,16 +54,36 @@ export class SseParser {
       text = text.replace(/\r\n?/g, "\n");
       this.afterCR = endsWithCR;
     }
-    let buffer = this.pending ? this.pending + text : text;
+    if (text.length === 0) return;
+    let buffer = text;
+    let searchFrom = 0;
+    if (this.pendingLength > 0) {
+      // Only the new text, or the line end just before it, can end the unfinished event.
+      const ends = (this.pendingEndsWithLF && text.charCodeAt(0) === 10) || text.indexOf("\n\n") !== -1;
+      if (!ends) return this.keep(text);
+      this.pending.push(text);
+      buffer = this.pending.join("");
+      searchFrom = this.pendingLength - 1;
+      this.pending = [];
+      this.pendingLength = 0;
+    }
     let start = 0;
-    let end = buffer.indexOf("\n\n");
+    let end = buffer.indexOf("\n\n", searchFrom);
     while (end !== -1) {
+      if (end - start > this.maxEventChars) throw upstreamTooLarge(this.source, "event", this.maxEventChars);
       const message = parseBlock(buffer, start, end);
       if (message) out.push(message);
       start = end + 2;
       end = buffer.indexOf("\n\n", start);
     }
-    this.pending = start > 0 ? buffer.slice(start) : buffer;
+    if (start < buffer.length) this.keep(start > 0 ? buffer.slice(start) : buffer);
+  }
+
+  private keep(text: string): void {
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    this.pendingEndsWithLF = text.charCodeAt(text.length - 1) === 10;
+    if (this.pendingLength > this.maxEventChars) throw upstreamTooLarge(this.source, "event", this.maxEventChars);
   }
 }
 
@@ -60,26 +98,32 @@ function parseBlock(buffer: string, start: number, end: number): SseMessage | nu
     }
   }
   let event: string | undefined;
-  let data: string | undefined;
+  let data: string[] | undefined;
   let lineStart = start;
+  // The next colon at or after `lineStart`, found again only once passed: many lines without one
+  // must not each search to the end of the buffer.
+  let nextColon = -1;
   while (lineStart <= end) {
     let lineEnd = buffer.indexOf("\n", lineStart);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
     if (lineEnd > lineStart && buffer.charCodeAt(lineStart) !== 58 /* ":" comment */) {
-      const colon = buffer.indexOf(":", lineStart);
+      if (nextColon !== Infinity && nextColon < lineStart) {
+        nextColon = buffer.indexOf(":", lineStart);
+        if (nextColon === -1) nextColon = Infinity;
+      }
       let field: string;
       let value: string;
-      if (colon === -1 || colon > lineEnd) {
+      if (nextColon >= lineEnd) {
         field = buffer.slice(lineStart, lineEnd);
         value = "";
       } else {
-        field = buffer.slice(lineStart, colon);
-        value = buffer.slice(buffer.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1, lineEnd);
+        field = buffer.slice(lineStart, nextColon);
+        value = buffer.slice(buffer.charCodeAt(nextColon + 1) === 32 ? nextColon + 2 : nextColon + 1, lineEnd);
       }
-      if (field === "data") data = data === undefined ? value : `${data}\n${value}`;
+      if (field === "data") (data ??= []).push(value);
       else if (field === "event") event = value;
     }
     lineStart = lineEnd + 1;
   }
-  return data === undefined ? null : { event: event || undefined, data };
+  return data === undefined ? null : { event: event || undefined, data: data.length === 1 ? data[0]! : data.join("\n") };
 }

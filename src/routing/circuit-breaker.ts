@@ -7,7 +7,7 @@
  * `CircuitBreakers` is keyed by the target key (`provider/deployment`) and owned by the service,
  * so the state survives mapping refreshes for targets whose key is unchanged.
  */
-import type { GatewayError } from "../core/errors";
+import { isOwnFailure, type GatewayError } from "../core/errors";
 
 export type CircuitState = "closed" | "half_open" | "open";
 
@@ -90,7 +90,7 @@ export class CircuitBreaker {
 
   /** A failure after the answer started (mid-stream): counts toward opening a closed circuit. */
   noteLateFailure(error: GatewayError): void {
-    if (this.current !== "closed") return;
+    if (this.current !== "closed" || isOwnFailure(error)) return;
     if (error.credentialsRejected) return this.trip();
     if (error.retryable) this.countFailure();
   }
@@ -113,6 +113,11 @@ export class CircuitBreaker {
   }
 
   private failed(probe: boolean, error: GatewayError): void {
+    // Our own failure (a bug, a request we could not send) neither opens nor closes the circuit.
+    if (isOwnFailure(error)) {
+      if (probe) this.probing = false;
+      return;
+    }
     if (error.credentialsRejected) return this.trip();
     // A non-retryable answer (a 400 for this request's content) shows the upstream is alive.
     if (!error.retryable) return this.alive(probe);

@@ -7,6 +7,8 @@ import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { boundedFetch } from "../bounded-body";
+import { upstreamLimits } from "../upstream-limits";
 import { buildAnthropicMessagesBody } from "./anthropic-request-body";
 import { AnthropicStreamTranslator, anthropicMessageToEvents, type AnthropicMessageLike, type AnthropicStreamEventLike } from "./anthropic-response-to-events";
 import { mapAnthropicError } from "./map-anthropic-error";
@@ -33,6 +35,8 @@ export function createAnthropicClient(config: ProviderConfig): Anthropic {
     // SDK's own console lines would bypass that. Settled here rather than by ANTHROPIC_LOG.
     logLevel: "off",
     openTelemetry: false,
+    // The SDK reads bodies itself: bounded underneath it.
+    fetch: boundedFetch("anthropic", upstreamLimits(config)),
   });
 }
 
@@ -45,6 +49,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
       const params = { model: call.deploymentName, ...body, stream: request.stream };
+      let phase: "request" | "read" = "request";
       try {
         // `client.post` rather than `messages.create`: the same request, minus the SDK's per-call
         // console warnings about model names (deprecations) that would bypass our logs.
@@ -54,6 +59,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
           return;
         }
         const stream = await client.post<Stream<AnthropicStreamEventLike>>(MESSAGES_PATH, { body: params, stream: true, signal: call.signal });
+        phase = "read";
         call.onResponseHeaders?.();
         const translator = new AnthropicStreamTranslator(type, jsonToolName);
         for await (const event of stream) {
@@ -63,7 +69,7 @@ export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter 
         // The SDK ends an aborted stream quietly; it did not end well.
         if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
       } catch (error) {
-        throw mapAnthropicError(type, error);
+        throw mapAnthropicError(type, error, phase);
       }
     },
   };

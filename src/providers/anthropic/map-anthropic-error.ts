@@ -5,8 +5,8 @@
  * rate limit is still a rate limit.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
-import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { GatewayError } from "../../core/errors";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
 
 /** The HTTP status each documented `error.type` comes with. */
 const STATUS_OF_ERROR_TYPE: Record<string, number> = {
@@ -65,21 +65,18 @@ export function anthropicStreamError(providerType: string, body: unknown, cause?
   return upstreamStreamError(providerType, type ? `${detail} (${type})` : detail, cause);
 }
 
-/** Bun's fetch appends advice for developers to network errors; clients need only the cause. */
-function withoutFetchAdvice(message: string): string {
-  return message.replace(/\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\s*$/, "");
-}
-
-export function mapAnthropicError(providerType: string, error: unknown): GatewayError {
-  if (isGatewayError(error)) return error;
+/**
+ * `phase`: `request` until the SDK call returned (the request is built, sent, and for a JSON answer
+ * read, inside it), `read` while a stream is read.
+ */
+export function mapAnthropicError(providerType: string, error: unknown, phase: "request" | "read"): GatewayError {
+  const raised = gatewayErrorIn(error);
+  if (raised) return raised;
   if (error instanceof APIUserAbortError) return new GatewayError("upstream_error", "request aborted", { cause: error });
   if (error instanceof APIConnectionTimeoutError) {
     return new GatewayError("upstream_timeout", `${providerType} timed out`, { retryable: true, cause: error });
   }
-  if (error instanceof APIConnectionError) {
-    const cause = error.cause ?? error;
-    return upstreamConnectionError(providerType, cause instanceof Error ? new Error(withoutFetchAdvice(cause.message)) : cause);
-  }
+  if (error instanceof APIConnectionError) return upstreamConnectionError(providerType, error.cause ?? error);
   if (error instanceof APIError) {
     if (error.status === undefined) return anthropicStreamError(providerType, error.error, error);
     const { type, message } = anthropicErrorBody(error.error);
@@ -93,6 +90,5 @@ export function mapAnthropicError(providerType: string, error: unknown): Gateway
     });
   }
   if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed event: ${error.message}`, error);
-  const message = error instanceof Error ? error.message : String(error);
-  return upstreamStreamError(providerType, withoutFetchAdvice(message), error);
+  return upstreamThrownError(providerType, error, phase);
 }

@@ -12,7 +12,6 @@ import {
   type ResponseStream,
 } from "@aws-sdk/client-bedrock-runtime";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { ProviderConfig } from "../../config/mapping";
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent } from "../../core/events";
@@ -25,6 +24,8 @@ import {
   type AnthropicStreamEventLike,
 } from "../anthropic/anthropic-response-to-events";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { upstreamLimits } from "../upstream-limits";
+import { BoundedHttpHandler } from "./bounded-http-handler";
 import { mapBedrockError, type BedrockErrorStage } from "./map-bedrock-error";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
@@ -82,10 +83,12 @@ export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClien
     maxAttempts: 1,
     // HTTP/1.1 with pooled keep-alive connections: the client's default HTTP/2 handler is only
     // needed for bidirectional streams, and the default pool of 50 sockets would queue requests.
-    requestHandler: new NodeHttpHandler({
-      httpAgent: { keepAlive: true, maxSockets: Infinity },
-      httpsAgent: { keepAlive: true, maxSockets: Infinity },
-    }),
+    // Answers are bounded underneath the SDK, which reads them.
+    requestHandler: new BoundedHttpHandler(
+      { httpAgent: { keepAlive: true, maxSockets: Infinity }, httpsAgent: { keepAlive: true, maxSockets: Infinity } },
+      "anthropic_bedrock",
+      upstreamLimits(config),
+    ),
     // Settled here rather than read from AWS_* variables and ~/.aws files.
     authSchemePreference: ["sigv4"],
     useFipsEndpoint: false,

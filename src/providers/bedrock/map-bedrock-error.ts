@@ -5,8 +5,8 @@
  * target"; ModelErrorException is a 424 that is the model's failure, not the request's). Unknown
  * names fall back to the HTTP status, then to a connection or stream error.
  */
-import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { GatewayError } from "../../core/errors";
+import { gatewayErrorIn, upstreamConnectionError, upstreamConnectionLost, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
 
 /** The status each error name is treated as (lower-cased: stream frames use camelCase). */
 const STATUS_OF_ERROR_NAME: Record<string, number> = {
@@ -50,11 +50,16 @@ function cleanMessage(message: unknown, httpError: boolean): string | undefined 
 }
 
 export function mapBedrockError(providerType: string, error: unknown, stage: BedrockErrorStage): GatewayError {
-  if (isGatewayError(error)) return error;
+  const raised = gatewayErrorIn(error);
+  // Ours, raised under the SDK (a bounded body); the SDK appends its debugging hint to what it reads.
+  if (raised) return raised.withMessage(cleanMessage(raised.message, false) ?? raised.message);
   const e = (error ?? {}) as AwsErrorLike;
   const name = typeof e.name === "string" ? e.name : "";
   if (name === "AbortError") return new GatewayError("upstream_error", "request aborted", { cause: error });
-  if (name === "TimeoutError") return new GatewayError("upstream_timeout", `${providerType} timed out`, { retryable: true, cause: error });
+  // The SDK's HTTP handler names a reset or a broken pipe "TimeoutError" too; its code tells.
+  if (name === "TimeoutError" && (e.code === undefined || e.code === "ETIMEDOUT")) {
+    return new GatewayError("upstream_timeout", `${providerType} timed out`, { retryable: true, cause: error });
+  }
   const httpStatus = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const status = STATUS_OF_ERROR_NAME[name.toLowerCase()] ?? httpStatus;
   const httpError = httpStatus !== undefined && httpStatus >= 300;
@@ -73,6 +78,7 @@ export function mapBedrockError(providerType: string, error: unknown, stage: Bed
   const responded = stage === "stream" || httpStatus !== undefined;
   if (!responded) return upstreamConnectionError(providerType, error);
   if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed response: ${message}`, error);
-  if (e.code === "ECONNRESET" || message === "aborted") return upstreamStreamError(providerType, "the connection was reset mid-stream", error);
-  return upstreamStreamError(providerType, message ?? String(error), error);
+  // node:http's word for a response whose socket closed before its end.
+  if (message === "aborted") return upstreamConnectionLost(providerType, error);
+  return upstreamThrownError(providerType, error, "read");
 }

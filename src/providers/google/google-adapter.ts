@@ -11,6 +11,8 @@ import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { boundedFetch } from "../bounded-body";
+import { upstreamLimits } from "../upstream-limits";
 import { GoogleResponseTranslator } from "./google-response-to-events";
 import { buildGoogleRequest } from "./google-request-params";
 import { mapGoogleError } from "./map-google-error";
@@ -32,6 +34,8 @@ export function createGoogleClient(config: ProviderConfig): GoogleGenAI {
       // read, so every call would leave one behind for `timeoutMs`. The call's signal carries our
       // deadline instead; Google still learns it, as the SDK would tell it.
       headers: withServerTimeout(config.headers, timeoutMs),
+      // The SDK reads bodies itself: bounded underneath it.
+      fetch: boundedFetch("google", upstreamLimits(config)),
     },
   });
 }

@@ -6,8 +6,8 @@
  * out of it: `{"error":{"code","message","status","details"}}`.
  */
 import { ApiError } from "@google/genai";
-import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { GatewayError } from "../../core/errors";
+import { clipMessage, gatewayErrorIn, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
 
 const PROVIDER = "google";
 
@@ -39,11 +39,12 @@ export function parseGoogleErrorBody(text: string): GoogleErrorBody | undefined 
 }
 
 export function mapGoogleError(error: unknown, ctx: GoogleErrorContext): GatewayError {
-  if (isGatewayError(error)) return error;
+  const raised = gatewayErrorIn(error);
+  if (raised) return raised;
   if (ctx.signal.aborted) return new GatewayError("upstream_error", "request aborted", { cause: error });
   if (error instanceof ApiError) {
     const body = parseGoogleErrorBody(error.message);
-    const message = clip(body?.message ?? error.message);
+    const message = clipMessage(body?.message ?? error.message);
     if (ctx.yielded) {
       return upstreamStreamError(PROVIDER, body?.status ? `${message} (${body.status})` : message, error);
     }
@@ -71,14 +72,7 @@ export function mapGoogleError(error: unknown, ctx: GoogleErrorContext): Gateway
       ? upstreamStreamError(PROVIDER, `malformed chunk: ${message}`, error)
       : new GatewayError("upstream_error", `${PROVIDER} answered with malformed JSON: ${message}`, { retryable: true, cause: error });
   }
-  const code = (error as { code?: unknown } | null)?.code;
-  const brief = typeof code === "string" ? `connection lost (${code})` : message;
-  return ctx.reading ? upstreamStreamError(PROVIDER, brief, error) : upstreamConnectionError(PROVIDER, error);
-}
-
-/** A proxy's HTML error page is no message for a client. */
-function clip(message: string): string {
-  return message.length > 1000 ? `${message.slice(0, 1000)}…` : message;
+  return upstreamThrownError(PROVIDER, error, ctx.reading ? "read" : "request");
 }
 
 /** `RetryInfo.retryDelay` ("34.4s"), Google's way of saying when to come back. */

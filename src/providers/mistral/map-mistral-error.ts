@@ -8,7 +8,7 @@ import {
   UnexpectedClientError,
 } from "@mistralai/mistralai/models/errors";
 import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
 
 const PROVIDER = "mistral";
 const MAX_MESSAGE = 1000;
@@ -64,8 +64,10 @@ function fromObject(value: unknown): { message?: string; code?: string } {
   return { message: message?.slice(0, MAX_MESSAGE), code };
 }
 
-export function mapMistralError(error: unknown, signal: AbortSignal): GatewayError {
-  if (isGatewayError(error)) return error;
+/** `phase`: `request` until the SDK call returned (a JSON answer is read inside it), `read` while a stream is read. */
+export function mapMistralError(error: unknown, signal: AbortSignal, phase: "request" | "read"): GatewayError {
+  const raised = gatewayErrorIn(error);
+  if (raised) return raised;
   if (signal.aborted) {
     // Our timeout or the client leaving; the reason says which.
     const reason = signal.reason;
@@ -106,9 +108,7 @@ export function mapMistralError(error: unknown, signal: AbortSignal): GatewayErr
     const issues = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     return upstreamStreamError(PROVIDER, `unreadable event in the stream (${issues})`, error);
   }
-  if (error instanceof SyntaxError) return upstreamStreamError(PROVIDER, `malformed JSON: ${error.message}`, error);
-  const message = error instanceof Error ? error.message : String(error);
-  return upstreamStreamError(PROVIDER, message, error);
+  return upstreamThrownError(PROVIDER, error, phase);
 }
 
 interface ZodErrorLike extends Error {

@@ -5,12 +5,15 @@
  * signal is given.
  */
 import { Mistral } from "@mistralai/mistralai";
+import { HTTPClient } from "@mistralai/mistralai/lib/http";
 import type { ProviderConfig } from "../../config/mapping";
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { boundedFetch } from "../bounded-body";
+import { upstreamLimits } from "../upstream-limits";
 import { mapMistralError } from "./map-mistral-error";
 import { MistralStreamTranslator, mistralCompletionToEvents } from "./mistral-chunks-to-events";
 import { buildMistralRequest } from "./mistral-request";
@@ -23,6 +26,8 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
     serverURL: config.baseUrl ?? MISTRAL_BASE_URL,
     retryConfig: { strategy: "none" },
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // The SDK reads bodies itself: bounded underneath it.
+    httpClient: new HTTPClient({ fetcher: boundedFetch("mistral", upstreamLimits(config)) }),
   });
   const headers = config.headers;
 
@@ -32,6 +37,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
     async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
       const body = buildMistralRequest(request, call.deploymentName, call.logger);
       const options = { signal: call.signal, retries: { strategy: "none" as const }, ...(headers && { headers }) };
+      let phase: "request" | "read" = "request";
       try {
         if (!request.stream) {
           const completion = await client.chat.complete(body, options);
@@ -40,6 +46,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
           return;
         }
         const stream = await client.chat.stream({ ...body, stream: true }, options);
+        phase = "read";
         call.onResponseHeaders?.();
         const translator = new MistralStreamTranslator();
         for await (const event of stream) {
@@ -47,7 +54,7 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
           for (let i = 0; i < events.length; i++) yield checked(events[i]!);
         }
       } catch (error) {
-        throw mapMistralError(error, call.signal);
+        throw mapMistralError(error, call.signal, phase);
       }
     },
   };

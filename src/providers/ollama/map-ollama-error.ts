@@ -1,13 +1,15 @@
 /** Ollama's failures → ours (CONTRACT §2), through the one shared HTTP-status mapping. */
 import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { readErrorText } from "../bounded-body";
+import { upstreamHttpError, upstreamThrownError } from "../upstream-error";
+import type { UpstreamLimits } from "../upstream-limits";
 
 const PROVIDER = "ollama";
 const MAX_MESSAGE = 1000;
 
 /** A non-2xx answer: Ollama's body is `{"error":"<text>"}`; a proxy's may be anything. */
-export async function ollamaHttpError(response: Response): Promise<GatewayError> {
-  const text = (await response.text().catch(() => "")).trim();
+export async function ollamaHttpError(response: Response, limits: UpstreamLimits): Promise<GatewayError> {
+  const text = (await readErrorText(response, limits).catch(() => "")).trim();
   let message: string | undefined = text ? text.slice(0, MAX_MESSAGE) : undefined;
   try {
     const body = JSON.parse(text) as { error?: unknown };
@@ -31,7 +33,5 @@ export function mapOllamaError(error: unknown, signal: AbortSignal, phase: "conn
     const reason = signal.reason;
     return isGatewayError(reason) ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
   }
-  if (phase === "connect") return upstreamConnectionError(PROVIDER, error);
-  if (error instanceof SyntaxError) return upstreamStreamError(PROVIDER, `malformed JSON: ${error.message}`, error);
-  return upstreamStreamError(PROVIDER, error instanceof Error ? error.message : String(error), error);
+  return upstreamThrownError(PROVIDER, error, phase === "connect" ? "request" : "read");
 }

@@ -7,7 +7,9 @@ import type { ProviderConfig } from "../../config/mapping";
 import type { AdapterYield } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { eventBatches } from "../event-batches";
+import { readJsonWithin } from "../bounded-body";
 import { upstreamStreamError } from "../upstream-error";
+import { upstreamLimits } from "../upstream-limits";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
 import { ndjsonLineBatches } from "./ndjson-lines";
@@ -22,6 +24,7 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
   const headers = new Headers(config.headers);
   headers.set("content-type", "application/json");
   if (config.apiKey) headers.set("authorization", `Bearer ${config.apiKey}`);
+  const limits = upstreamLimits(config);
 
   return {
     type: "ollama",
@@ -34,15 +37,15 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
       } catch (error) {
         throw mapOllamaError(error, call.signal, "connect");
       }
-      if (!response.ok) throw await ollamaHttpError(response);
+      if (!response.ok) throw await ollamaHttpError(response, limits);
       call.onResponseHeaders?.();
 
       const translator = new OllamaLineTranslator();
       try {
         if (!request.stream) {
-          yield translator.translate((await response.json()) as OllamaChatLine);
+          yield translator.translate((await readJsonWithin(response, "ollama", limits)) as OllamaChatLine);
         } else if (response.body) {
-          yield* eventBatches(ndjsonLineBatches(response.body), (line, out) => {
+          yield* eventBatches(ndjsonLineBatches(response.body, limits.maxEventBytes, "ollama"), (line, out) => {
             const events = translator.translate(JSON.parse(line) as OllamaChatLine);
             for (let i = 0; i < events.length; i++) out.push(events[i]!);
           });

@@ -1,7 +1,7 @@
 /** The `openai` SDK's errors → ours, for every provider served through that SDK. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai/core/error";
-import { GatewayError, isGatewayError } from "../../core/errors";
-import { upstreamConnectionError, upstreamHttpError, upstreamStreamError } from "../upstream-error";
+import { GatewayError } from "../../core/errors";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
 import { UpstreamStreamChunkError } from "./openai-chunks-to-events";
 
 interface ErrorBodyLike {
@@ -61,8 +61,10 @@ function flaggedCategories(result: unknown): string[] {
   return out;
 }
 
-export function mapOpenAIError(providerType: string, error: unknown): GatewayError {
-  if (isGatewayError(error)) return error;
+/** `phase`: `request` until the response headers arrived, `read` while the answer is read. */
+export function mapOpenAIError(providerType: string, error: unknown, phase: "request" | "read"): GatewayError {
+  const raised = gatewayErrorIn(error);
+  if (raised) return raised;
   if (error instanceof APIUserAbortError) {
     return new GatewayError("upstream_error", "request aborted", { cause: error });
   }
@@ -92,6 +94,5 @@ export function mapOpenAIError(providerType: string, error: unknown): GatewayErr
   }
   if (error instanceof UpstreamStreamChunkError) return upstreamStreamError(providerType, error.message, error);
   if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed chunk: ${error.message}`, error);
-  const message = error instanceof Error ? error.message : String(error);
-  return upstreamStreamError(providerType, message, error);
+  return upstreamThrownError(providerType, error, phase);
 }

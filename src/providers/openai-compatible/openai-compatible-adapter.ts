@@ -14,7 +14,9 @@ import type { CompletionRequest } from "../../core/request";
 import type { ProviderConfig } from "../../config/mapping";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { eventBatches } from "../event-batches";
+import { readErrorText, readJsonWithin } from "../bounded-body";
 import { SseParser, type SseMessage } from "../sse-parser";
+import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
 import { buildOpenAICompletionBody } from "./openai-completion-body";
@@ -42,21 +44,24 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
         : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
       // The legacy prompt ends with "Assistant:", so answers start with the space after it.
       const trim = legacy ? new LeadingWhitespaceTrim() : null;
+      let phase: "request" | "read" = "request";
       try {
         const response = await postOpenAI(endpoint, endpoint.url(api, call.deploymentName), body, call.signal);
+        phase = "read";
         if (!request.stream) {
-          const events = openAICompletionToEvents((await readJson(response, call.signal)) as OpenAICompletionLike);
+          const answer = await readJson(response, call.signal, dialect.type, endpoint.limits);
+          const events = openAICompletionToEvents(answer as OpenAICompletionLike);
           yield trim ? events.map((event) => trim.apply(event)) : events;
           return;
         }
         call.onResponseHeaders?.();
         const translator = new OpenAIStreamTranslator();
-        yield* eventBatches(openAIStreamReads(response, call.signal), (chunk, out) => {
+        yield* eventBatches(openAIStreamReads(response, call.signal, endpoint.limits, dialect.type), (chunk, out) => {
           const events = translator.translate(chunk);
           for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
         });
       } catch (error) {
-        throw mapOpenAIError(dialect.type, error);
+        throw mapOpenAIError(dialect.type, error, phase);
       }
     },
   };
@@ -64,12 +69,14 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
 
 /** Sends the request; a non-2xx answer is thrown as the SDK's `APIError` for its status. */
 export async function postOpenAI(endpoint: OpenAIEndpoint, url: string, body: unknown, signal: AbortSignal): Promise<Response> {
+  // Serialised before the send: a failure here is ours, not the connection's.
+  const json = JSON.stringify(body);
   let response: Response;
   try {
     response = await fetch(url, {
       method: "POST",
       headers: endpoint.headers,
-      body: JSON.stringify(body),
+      body: json,
       signal,
       redirect: endpoint.redirect,
     });
@@ -78,7 +85,7 @@ export async function postOpenAI(endpoint: OpenAIEndpoint, url: string, body: un
     throw new APIConnectionError({ cause: error instanceof Error ? error : new Error(String(error)) });
   }
   if (response.ok) return response;
-  const text = await response.text().catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
+  const text = await readErrorText(response, endpoint.limits).catch((e: unknown) => (e instanceof Error ? e.message : String(e)));
   throw statusError(response.status, text, response.headers);
 }
 
@@ -92,9 +99,9 @@ function statusError(status: number, text: string, headers: Headers): APIError {
   return APIError.generate(status, wrapped as object | undefined, json ? undefined : text, headers);
 }
 
-async function readJson(response: Response, signal: AbortSignal): Promise<unknown> {
+async function readJson(response: Response, signal: AbortSignal, providerType: string, limits: UpstreamLimits): Promise<unknown> {
   try {
-    return await response.json();
+    return await readJsonWithin(response, providerType, limits);
   } catch (error) {
     if (signal.aborted) throw new APIUserAbortError();
     throw error;
@@ -107,12 +114,17 @@ async function readJson(response: Response, signal: AbortSignal): Promise<unknow
  * (status unknown: inside a 200) — after the chunks before it are yielded. The batch array is
  * reused: read it before asking for the next.
  */
-export async function* openAIStreamReads(response: Response, signal: AbortSignal): AsyncGenerator<readonly OpenAIChunkLike[], void, undefined> {
+export async function* openAIStreamReads(
+  response: Response,
+  signal: AbortSignal,
+  limits: UpstreamLimits = upstreamLimits({}),
+  source = "upstream",
+): AsyncGenerator<readonly OpenAIChunkLike[], void, undefined> {
   const body = response.body;
   if (!body) return;
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const parser = new SseParser();
+  const parser = new SseParser(limits.maxEventBytes, source);
   const messages: SseMessage[] = [];
   const chunks: OpenAIChunkLike[] = [];
   let finished = false;

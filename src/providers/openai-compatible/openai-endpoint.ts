@@ -9,6 +9,7 @@
  * per stream on the hot path (README, Performance), so this family is sent with `fetch`.
  */
 import type { ProviderConfig } from "../../config/mapping";
+import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 
 export type OpenAIApi = "chat" | "completions";
 
@@ -19,6 +20,8 @@ export interface OpenAIEndpoint {
   readonly headers: Readonly<Record<string, string>>;
   /** Azure's `api-key` must not follow a redirect to another host (as the SDK does). */
   readonly redirect: "follow" | "manual";
+  /** How much of an answer is held at once. */
+  readonly limits: UpstreamLimits;
 }
 
 const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
@@ -31,6 +34,7 @@ export function baseUrlEndpoint(baseUrl: string, config: ProviderConfig, auth: R
     url: (api) => urls[api],
     headers: headersFor(config, auth),
     redirect: "follow",
+    limits: upstreamLimits(config),
   };
 }
 
@@ -54,6 +58,7 @@ export function azureEndpoint(endpoint: string, apiVersion: string, config: Prov
     },
     headers: headersFor(config, { "api-key": apiKey }),
     redirect: "manual",
+    limits: upstreamLimits(config),
   };
 }
 
