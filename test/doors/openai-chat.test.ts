@@ -171,7 +171,7 @@ describe("openai door: streams", () => {
     expect(seen.join("")).toBe("partial");
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error.error).toMatchObject({ type: "server_error", code: "upstream_error" });
-    expect(error.message).toContain("stream failed");
+    expect(error.message).toContain("connection to openai lost");
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ api: "openai_chat", status: "error", finishReason: "error" });
   });
