@@ -84,6 +84,7 @@ export class CompletionService {
       completionsRoute({
         deps,
         bodyLimitBytes: limit,
+        bodyMaxDepth: options.settings.bodyMaxDepth,
         streams: this.streams,
         ready: () => {
           if (this.draining) return new GatewayError("unavailable", "the service is shutting down");

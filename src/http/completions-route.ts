@@ -5,11 +5,14 @@ import type { ChunkEvent } from "../core/events";
 import { GatewayError } from "../core/errors";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
+import { readJsonBody } from "./read-json-body";
 import { errorResponse } from "./request-context";
 
 export interface CompletionsRouteOptions {
   /** Largest accepted body in bytes (CONTRACT §2: 413 above it). */
   bodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays accepted in a body (400 beyond it). */
+  bodyMaxDepth: number;
   deps: CompletionDeps;
   /** Whether completions may be served now (mapping loaded, not draining). */
   ready(): GatewayError | null;
@@ -29,7 +32,7 @@ function encodeQueued(queue: ChunkEvent[]): Uint8Array {
 
 export function completionsRoute(options: CompletionsRouteOptions) {
   const { deps, streams } = options;
-  const limit = options.bodyLimitBytes;
+  const bounds = { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth };
   return new Elysia({ name: "completions-route" }).post(
     "/api/v1/completions",
     async (ctx) => {
@@ -93,19 +96,10 @@ export function completionsRoute(options: CompletionsRouteOptions) {
     },
     {
       body: CompletionRequestSchema,
-      // Our own parser: the size limit holds for chunked bodies too, and bad JSON gets our error.
+      // Our own parser: the size limit holds for chunked bodies too, deep nesting is refused before
+      // validation, and bad JSON gets our error.
       async parse({ request }) {
-        const text = await request.text();
-        if (text.length > limit) {
-          throw new GatewayError("payload_too_large", `request body is over the limit of ${limit} bytes`);
-        }
-        try {
-          return JSON.parse(text);
-        } catch {
-          throw new GatewayError("invalid_request", "request body is not valid JSON", {
-            details: [{ field: "body", message: "must be valid JSON" }],
-          });
-        }
+        return readJsonBody(request, bounds);
       },
     },
   );

@@ -36,6 +36,8 @@ export function requestContext(logger: Logger) {
         (ctx as { requestId?: string }).requestId ?? request.headers.get("x-request-id") ?? crypto.randomUUID();
       let gatewayError: GatewayError;
       if (error instanceof GatewayError) gatewayError = error;
+      // Elysia wraps whatever a parse hook throws (our 413 and depth errors) in its ParseError.
+      else if (code === "PARSE" && (error as Error).cause instanceof GatewayError) gatewayError = (error as Error).cause as GatewayError;
       else if (code === "VALIDATION") {
         const value = (ctx as { body?: unknown }).body ?? (error as { value?: unknown }).value;
         const details = explainRequestProblems(value);

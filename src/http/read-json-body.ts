@@ -1,0 +1,141 @@
+/**
+ * Reads a request body as JSON within the service's bounds: at most `limitBytes` bytes, counted
+ * as they arrive (a chunked body has no Content-Length to check up front, and a character may be
+ * up to four bytes), and at most `maxDepth` levels of nested objects and arrays, checked on the
+ * text before it is parsed. Both checks take time linear in the body, so a hostile body is
+ * refused before anything costlier (parsing, schema validation, explaining the errors) sees it.
+ */
+import { GatewayError } from "../core/errors";
+
+export interface BodyBounds {
+  limitBytes: number;
+  maxDepth: number;
+}
+
+export async function readJsonBody(request: Request, bounds: BodyBounds): Promise<unknown> {
+  const text = await readBodyText(request, bounds.limitBytes);
+  checkNestingDepth(text, bounds.maxDepth);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError("invalid_request", "request body is not valid JSON", {
+      details: [{ field: "body", message: "must be valid JSON" }],
+    });
+  }
+}
+
+function tooLarge(limitBytes: number): GatewayError {
+  return new GatewayError("payload_too_large", `request body is over the limit of ${limitBytes} bytes`);
+}
+
+const decoder = new TextDecoder();
+
+async function readBodyText(request: Request, limitBytes: number): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // The server reads no more than the declared length: checking it is enough.
+    if (Number(declared) > limitBytes) throw tooLarge(limitBytes);
+    return request.text();
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limitBytes) {
+      // Stop reading: the rest of the body is never buffered.
+      reader.cancel().catch(() => {});
+      throw tooLarge(limitBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return decoder.decode(bytes);
+}
+
+/** Path segments shown in the error before it is cut short with "…". */
+const SHOWN_SEGMENTS = 8;
+/** Characters of one key shown in the error. */
+const SHOWN_KEY = 40;
+
+/**
+ * Throws `invalid_request` naming the path (`context.a.b…`) where the text nests deeper than
+ * `maxDepth` objects and arrays. One pass over the text; strings are skipped with `indexOf`. The
+ * text need not be valid JSON (the parser says so afterwards); only structure is followed.
+ */
+export function checkNestingDepth(text: string, maxDepth: number): void {
+  // Per open container: whether it is an array, and its current key or index (kept to name the path).
+  const isArray: boolean[] = [];
+  const keys: (string | number)[] = [];
+  let depth = 0;
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const start = i + 1;
+      let end = text.indexOf('"', start);
+      // A quote preceded by an odd number of backslashes is escaped.
+      for (;;) {
+        if (end < 0) return; // unterminated: the parser will refuse it
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 92) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      if (expectKey && depth > 0 && !isArray[depth - 1]) {
+        keys[depth - 1] = text.slice(start, Math.min(end, start + SHOWN_KEY * 2));
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (depth === maxDepth) throw tooDeep(isArray, keys, maxDepth);
+      isArray[depth] = c === 91;
+      keys[depth] = c === 91 ? 0 : "";
+      depth++;
+      expectKey = c === 123;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      if (depth > 0) depth--;
+      expectKey = false;
+    } else if (c === 44 /* , */ && depth > 0) {
+      if (isArray[depth - 1]) keys[depth - 1] = (keys[depth - 1] as number) + 1;
+      else expectKey = true;
+    }
+  }
+}
+
+function tooDeep(isArray: boolean[], keys: (string | number)[], maxDepth: number): GatewayError {
+  // keys[0] is the key within the top-level object: the path starts there.
+  let field = "";
+  const shown = Math.min(keys.length, SHOWN_SEGMENTS);
+  for (let d = 0; d < shown; d++) {
+    const key = keys[d]!;
+    if (isArray[d]) field += `[${key}]`;
+    else field += (field ? "." : "") + readableKey(key as string);
+  }
+  if (keys.length > SHOWN_SEGMENTS) field += "…";
+  return new GatewayError("invalid_request", `${field || "body"}: nests deeper than ${maxDepth} levels`, {
+    details: [{ field: field || "body", message: `nests deeper than ${maxDepth} levels of objects and arrays` }],
+  });
+}
+
+function readableKey(raw: string): string {
+  let key = raw;
+  if (raw.includes("\\")) {
+    try {
+      key = JSON.parse(`"${raw}"`);
+    } catch {
+      // a key cut inside an escape: shown as written
+    }
+  }
+  return key.length > SHOWN_KEY ? `${key.slice(0, SHOWN_KEY)}…` : key;
+}
