@@ -4,14 +4,9 @@
  */
 import type { CompletionRequest } from "./request";
 
-type Counter = { count(text: string): number };
+type Counter = { count(text: string, longWords?: { charsLeft: number }): number };
 let tokenCounter: Counter | null = null;
 
-/**
- * The o200k table (`./o200k-counter.ts`: ~5 MB, ~40 ms to build) is built the first time a count
- * is needed (a provider that reported no usage, a stream cut short), not at start. Special-token
- * strings (`<|endoftext|>` …) are counted as the text they are, as providers read user text.
- */
 function counter(): Counter {
   tokenCounter ??= new (require("./o200k-counter") as typeof import("./o200k-counter")).O200kCounter();
   return tokenCounter;
@@ -21,12 +16,15 @@ function counter(): Counter {
 const PER_MESSAGE = 3;
 
 /**
- * Bytes of text counted exactly per estimate (one request's input, or one answer's output).
- * Counting runs on the event loop, from ~30 ns a byte (prose) to ~550 ns (one word of a million
- * repeated letters): 256 KiB stays under ~150 ms even so, where a 10 MiB prompt took seconds
- * and held up every other request.
+ * How much of one estimate (a request's input, or an answer's output) is counted exactly. Counting
+ * runs on the event loop: ~30 ns a byte for prose, but ~300–500 ns for "words" of hundreds of
+ * letters or more (a 9 MB one-word prompt took seconds and held up every other request). So:
+ * the first 1 MiB of text is counted exactly, of which at most 64 Ki characters in words longer
+ * than 32 characters; text and long words past those allowances are estimated from their size.
+ * Worst case, ~60 ms of counting per estimate.
  */
-export const EXACT_COUNT_BYTES = 256 * 1024;
+export const EXACT_COUNT_BYTES = 1024 * 1024;
+const EXACT_LONG_WORD_CHARS = 64 * 1024;
 /**
  * Text beyond the exact part is estimated from its UTF-8 size: one token per 2 bytes. o200k
  * tokens run from 1 byte to dozens (English prose ~4, CJK ~4, base64 ~1.5), so this part is at
@@ -35,9 +33,10 @@ export const EXACT_COUNT_BYTES = 256 * 1024;
  */
 const BYTES_PER_ESTIMATED_TOKEN = 2;
 
-/** What is left of one estimate's exact-counting allowance. */
+/** What is left of one estimate's exact-counting allowances. */
 class CountBudget {
   exactBytesLeft = EXACT_COUNT_BYTES;
+  readonly longWords = { charsLeft: EXACT_LONG_WORD_CHARS };
 }
 
 const encoder = new TextEncoder();
@@ -48,26 +47,26 @@ function countWithin(text: string, budget: CountBudget): number {
   const bytes = Buffer.byteLength(text);
   if (bytes <= budget.exactBytesLeft) {
     budget.exactBytesLeft -= bytes;
-    return exactCount(text);
+    return exactCount(text, budget);
   }
   if (scratch.length < budget.exactBytesLeft) scratch = new Uint8Array(budget.exactBytesLeft);
   // Whole characters that fit in what is left of the allowance, counted exactly; the rest estimated.
   const { read, written } = encoder.encodeInto(text, scratch.subarray(0, budget.exactBytesLeft));
   budget.exactBytesLeft -= written;
   const restBytes = bytes - written;
-  return (read > 0 ? exactCount(text.slice(0, read)) : 0) + Math.ceil(restBytes / BYTES_PER_ESTIMATED_TOKEN);
+  return (read > 0 ? exactCount(text.slice(0, read), budget) : 0) + Math.ceil(restBytes / BYTES_PER_ESTIMATED_TOKEN);
 }
 
-function exactCount(text: string): number {
+function exactCount(text: string, budget: CountBudget): number {
   try {
-    return counter().count(text);
+    return counter().count(text, budget.longWords);
   } catch {
     // Never expected; but an estimate must not fail the accounting: ~4 characters a token.
     return Math.ceil(text.length / 4);
   }
 }
 
-/** Tokens of one text: exact up to `EXACT_COUNT_BYTES`, estimated from its size beyond. */
+/** Tokens of one text: exact within the allowances above, estimated from its size beyond. */
 export function estimateTextTokens(text: string): number {
   return countWithin(text, new CountBudget());
 }
