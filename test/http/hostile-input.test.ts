@@ -137,8 +137,8 @@ describe("error size", () => {
     expect(answer.details[0].field).toBe("messages[0].content");
     expect(answer.details[20]).toEqual({ field: "body", message: "199980 more problems not listed (at least; the first 20 are)" });
     expect(text.length).toBeLessThan(10_000);
-    expect(elapsed).toBeLessThan(3000);
-  });
+    expect(elapsed).toBeLessThan(10_000);
+  }, 20_000);
 
   test("one message with thousands of unknown fields is cut at the cap too", async () => {
     const message: Record<string, unknown> = { role: "user", content: "hi" };
