@@ -48,6 +48,7 @@ export class CompletionService {
   private draining = false;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private readonly streams = new Set<CompletionExecution>();
+  private readonly inFlight = new Set<CompletionExecution>();
   private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   private readonly registry: ProviderFactories | null;
   private lastRefreshError: string | null = null;
@@ -86,6 +87,8 @@ export class CompletionService {
         bodyLimitBytes: limit,
         bodyMaxDepth: options.settings.bodyMaxDepth,
         streams: this.streams,
+        inFlight: this.inFlight,
+        holdConnection: (request) => this.holdConnection(request),
         ready: () => {
           if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
           if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
@@ -160,10 +163,22 @@ export class CompletionService {
       fetch: (request) => app.handle(request),
       // Our own check answers 413 in the contract's shape; this is only the hard backstop.
       maxRequestBodySize: Math.max(this.options.settings.bodyLimitBytes * 2, 64 * 1024 * 1024),
-      // Streams may be quiet for long (a model thinking); timeouts are the routing layer's job.
-      idleTimeout: 0,
+      // Lifted per completion while it runs (holdConnection); the routing layer times upstreams.
+      idleTimeout: this.options.settings.httpIdleTimeoutS,
     });
     return this.server;
+  }
+
+  /**
+   * The idle limit closes quiet keep-alive connections and bodies that stop arriving (Bun does not
+   * reset it while a body arrives: the whole body must come within it). A completion may be quiet
+   * far longer (a model thinking): its connection has no limit until its answer is handed over.
+   */
+  private holdConnection(request: Request): () => void {
+    const server = this.server;
+    if (!server) return () => {};
+    server.timeout(request, 0);
+    return () => server.timeout(request, this.options.settings.httpIdleTimeoutS);
   }
 
   get port(): number {
@@ -198,25 +213,37 @@ export class CompletionService {
   }
 
   /**
-   * Graceful stop: refuse new completions, let open streams finish (bounded), flush usage
-   * events, close the server.
+   * Graceful stop: refuse new completions, let those in flight (JSON and streams) finish for up to
+   * `graceMs`; then end the rest — a stream with `error`, `usage`, `finish`, a JSON request with
+   * 503 — and give their last bytes a moment to go out. Every usage event reaches the sink before
+   * it is flushed and closed; then the server closes.
    */
   async stop(graceMs = this.options.settings.shutdownGraceMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     clearInterval(this.refreshTimer);
     const deadline = Date.now() + graceMs;
-    while (this.streams.size > 0 && Date.now() < deadline) await Bun.sleep(50);
-    if (this.streams.size > 0) {
-      this.options.logger.warn("shutdown grace elapsed; cancelling open streams", { open: this.streams.size });
-      for (const s of this.streams) s.cancel();
+    while (this.inFlight.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+    if (this.inFlight.size > 0) {
+      this.options.logger.warn("shutdown grace elapsed; ending the completions still open", { open: this.inFlight.size });
+      for (const execution of this.inFlight) execution.shutDown();
+      const lastWrites = Date.now() + FINAL_WRITE_MS;
+      while (this.inFlight.size > 0 && Date.now() < lastWrites) await Bun.sleep(10);
     }
     flushAfterResponse(); // the usage events of the last completions reach the sink before it closes
     await this.options.sink.close(Math.max(1000, deadline - Date.now()));
-    await this.server?.stop(true);
+    const server = this.server;
     this.server = null;
+    if (server) {
+      // Answers handed over just now are still being written: let them finish, briefly.
+      await Promise.race([server.stop(false), Bun.sleep(FINAL_WRITE_MS)]);
+      await server.stop(true);
+    }
   }
 }
+
+/** How long the last answers get to reach their clients at shutdown. */
+const FINAL_WRITE_MS = 1000;
 
 /** `provider` is the provider type, as on every metric (CONTRACT §3); `provider_id` tells apart two providers of one type. */
 function circuitLabels(target: TargetRef): { provider: string; provider_id: string; deployment: string } {

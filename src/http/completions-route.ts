@@ -16,8 +16,15 @@ export interface CompletionsRouteOptions {
   deps: CompletionDeps;
   /** Whether completions may be served now (mapping loaded, not draining). */
   ready(): GatewayError | null;
-  /** Streams open now; drained at shutdown. */
+  /** Streams open now (health, metrics). */
   streams: Set<CompletionExecution>;
+  /** Every completion from its start until its answer is handed over, JSON or stream: drained at shutdown. */
+  inFlight: Set<CompletionExecution>;
+  /**
+   * Lifts the connection's idle limit while a completion runs (a model may think for minutes
+   * with nothing on the wire); the returned function puts it back once the answer is written.
+   */
+  holdConnection(request: Request): () => void;
 }
 
 const encoder = new TextEncoder();
@@ -31,7 +38,7 @@ function encodeQueued(queue: ChunkEvent[]): Uint8Array {
 }
 
 export function completionsRoute(options: CompletionsRouteOptions) {
-  const { deps, streams } = options;
+  const { deps, streams, inFlight } = options;
   const bounds = { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth };
   return new Elysia({ name: "completions-route" }).post(
     "/api/v1/completions",
@@ -51,16 +58,27 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         auth,
         logger: log,
       });
+      inFlight.add(execution);
+      const letGo = options.holdConnection(request);
+      let streaming = false;
       try {
-        await execution.open();
-      } catch (e) {
-        if (e instanceof ClientCancelled) return new Response(null, { status: 499 });
-        throw e;
-      }
-      if (!completionRequest.stream) {
-        return new Response(JSON.stringify(execution.response(`cmpl_${requestId.replace(/-/g, "")}`)), {
-          headers: { "content-type": "application/json", "x-request-id": requestId },
-        });
+        try {
+          await execution.open();
+        } catch (e) {
+          if (e instanceof ClientCancelled) return new Response(null, { status: 499 });
+          throw e;
+        }
+        if (!completionRequest.stream) {
+          return new Response(JSON.stringify(execution.response(`cmpl_${requestId.replace(/-/g, "")}`)), {
+            headers: { "content-type": "application/json", "x-request-id": requestId },
+          });
+        }
+        streaming = true;
+      } finally {
+        if (!streaming) {
+          inFlight.delete(execution);
+          letGo();
+        }
       }
 
       streams.add(execution);
@@ -70,7 +88,9 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         if (closed) return;
         closed = true;
         streams.delete(execution);
+        inFlight.delete(execution);
         deps.metrics.activeStreams.dec();
+        letGo();
       };
       const stream = new ReadableStream<Uint8Array>({
         async pull(controller) {
