@@ -1,5 +1,5 @@
 /**
- * Reads a request body as JSON within the service's bounds: at most `limitBytes` bytes, counted
+ * Reads a request body declared as JSON within the service's bounds: at most `limitBytes` bytes, counted
  * as they arrive (a chunked body has no Content-Length to check up front, and a character may be
  * up to four bytes), and at most `maxDepth` levels of nested objects and arrays, checked on the
  * text before it is parsed. Both checks take time linear in the body, so a hostile body is
@@ -13,6 +13,7 @@ export interface BodyBounds {
 }
 
 export async function readJsonBody(request: Request, bounds: BodyBounds): Promise<unknown> {
+  checkContentType(request.headers.get("content-type"));
   const text = await readBodyText(request, bounds.limitBytes);
   checkNestingDepth(text, bounds.maxDepth);
   try {
@@ -22,6 +23,23 @@ export async function readJsonBody(request: Request, bounds: BodyBounds): Promis
       details: [{ field: "body", message: "must be valid JSON" }],
     });
   }
+}
+
+/** `application/json` or a `+json` type, parameters allowed (`; charset=utf-8`). */
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json$/;
+
+/**
+ * A body must say it is JSON. Anything else is refused unread: a browser may send a form or
+ * `text/plain` cross-origin with no preflight, and such a post must not run a completion.
+ */
+function checkContentType(header: string | null): void {
+  const semicolon = header?.indexOf(";") ?? -1;
+  const type = (semicolon >= 0 ? header!.slice(0, semicolon) : (header ?? "")).trim().toLowerCase();
+  if (JSON_TYPE.test(type)) return;
+  const given = header ? `"${header.length > 100 ? `${header.slice(0, 100)}…` : header}"` : "none";
+  throw new GatewayError("unsupported_media_type", `request body must be application/json (content-type: ${given})`, {
+    details: [{ field: "content-type", message: "must be application/json" }],
+  });
 }
 
 function tooLarge(limitBytes: number): GatewayError {
