@@ -8,6 +8,21 @@ import type { Logger } from "../observability/logger";
 import { explainRequestProblems } from "./request-problems";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * The request's id: the client's `x-request-id` when it is 1–128 of `[\w.:-]`, else a new UUID —
+ * the same one on every path of one request (answer, error, log lines), never the raw header.
+ */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers.get("x-request-id");
+    id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
 
 export function errorResponse(error: GatewayError, requestId: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
@@ -20,8 +35,7 @@ export function errorResponse(error: GatewayError, requestId: string): Response 
 export function requestContext(logger: Logger) {
   return new Elysia({ name: "request-context" })
     .derive({ as: "global" }, ({ request }) => {
-      const given = request.headers.get("x-request-id");
-      const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      const requestId = requestIdOf(request);
       return { requestId, receivedAt: performance.now(), log: logger.child({ requestId }) };
     })
     .onAfterHandle({ as: "global" }, ({ set, requestId, responseValue }) => {
@@ -32,8 +46,7 @@ export function requestContext(logger: Logger) {
     })
     .onError({ as: "global" }, (ctx) => {
       const { code, error, request } = ctx;
-      const requestId =
-        (ctx as { requestId?: string }).requestId ?? request.headers.get("x-request-id") ?? crypto.randomUUID();
+      const requestId = (ctx as { requestId?: string }).requestId ?? requestIdOf(request);
       let gatewayError: GatewayError;
       if (error instanceof GatewayError) gatewayError = error;
       // Elysia wraps whatever a parse hook throws (our 413 and depth errors) in its ParseError.
@@ -51,7 +64,8 @@ export function requestContext(logger: Logger) {
           details: [{ field: "body", message: "must be valid JSON" }],
         });
       } else if (code === "NOT_FOUND") {
-        gatewayError = new GatewayError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
+        const path = new URL(request.url).pathname;
+        gatewayError = new GatewayError("not_found", `no route for ${request.method.slice(0, 16)} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`);
       } else {
         logger.error("unhandled error", { requestId, error });
         gatewayError = new GatewayError("internal_error", "internal error");
