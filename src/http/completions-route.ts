@@ -1,4 +1,5 @@
 /** POST /api/v1/completions (CONTRACT §2): validated by the TypeBox schema, answered as JSON or NDJSON. */
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { ClientCancelled, CompletionExecution, type CompletionDeps } from "../completion/completion-execution";
 import type { ChunkEvent } from "../core/events";
@@ -6,6 +7,7 @@ import { GatewayError } from "../core/errors";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import { readJsonBody } from "./read-json-body";
+import { invalidRequest } from "./request-problems";
 import { errorResponse } from "./request-context";
 
 export interface CompletionsRouteOptions {
@@ -28,6 +30,7 @@ export interface CompletionsRouteOptions {
 }
 
 const encoder = new TextEncoder();
+const validBody = TypeCompiler.Compile(CompletionRequestSchema);
 
 /** One write per pull: every queued chunk as NDJSON lines in a single buffer. */
 function encodeQueued(queue: ChunkEvent[]): Uint8Array {
@@ -118,8 +121,12 @@ export function completionsRoute(options: CompletionsRouteOptions) {
       body: CompletionRequestSchema,
       // Our own parser: the size limit holds for chunked bodies too, deep nesting is refused before
       // validation, and bad JSON gets our error.
+      // The body is checked here too, so that a bad one never reaches Elysia's validator: its
+      // error copies the whole body into its message (1.4 s and 12 MB for 200,000 bad messages).
       async parse({ request }) {
-        return readJsonBody(request, bounds);
+        const body = await readJsonBody(request, bounds);
+        if (!validBody.Check(body)) throw invalidRequest(body);
+        return body;
       },
     },
   );

@@ -91,9 +91,12 @@ const SHOWN_KEY = 40;
  * text need not be valid JSON (the parser says so afterwards); only structure is followed.
  */
 export function checkNestingDepth(text: string, maxDepth: number): void {
-  // Per open container: whether it is an array, and its current key or index (kept to name the path).
+  // Per open container: whether it is an array, and its current index or key (as offsets into the
+  // text, cut only to name the path in an error).
   const isArray: boolean[] = [];
-  const keys: (string | number)[] = [];
+  const index: number[] = [];
+  const keyStart: number[] = [];
+  const keyEnd: number[] = [];
   let depth = 0;
   let expectKey = false;
   const n = text.length;
@@ -110,37 +113,45 @@ export function checkNestingDepth(text: string, maxDepth: number): void {
         if (slashes % 2 === 0) break;
         end = text.indexOf('"', end + 1);
       }
-      if (expectKey && depth > 0 && !isArray[depth - 1]) {
-        keys[depth - 1] = text.slice(start, Math.min(end, start + SHOWN_KEY * 2));
+      if (expectKey) {
+        keyStart[depth - 1] = start;
+        keyEnd[depth - 1] = end;
         expectKey = false;
       }
       i = end;
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (depth === maxDepth) throw tooDeep(isArray, keys, maxDepth);
+      if (depth === maxDepth) throw tooDeep(text, { isArray, index, keyStart, keyEnd }, maxDepth);
       isArray[depth] = c === 91;
-      keys[depth] = c === 91 ? 0 : "";
+      index[depth] = 0;
+      keyStart[depth] = keyEnd[depth] = 0;
       depth++;
       expectKey = c === 123;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       if (depth > 0) depth--;
       expectKey = false;
     } else if (c === 44 /* , */ && depth > 0) {
-      if (isArray[depth - 1]) keys[depth - 1] = (keys[depth - 1] as number) + 1;
+      if (isArray[depth - 1]) index[depth - 1]!++;
       else expectKey = true;
     }
   }
 }
 
-function tooDeep(isArray: boolean[], keys: (string | number)[], maxDepth: number): GatewayError {
-  // keys[0] is the key within the top-level object: the path starts there.
+interface OpenContainers {
+  isArray: boolean[];
+  index: number[];
+  keyStart: number[];
+  keyEnd: number[];
+}
+
+function tooDeep(text: string, open: OpenContainers, maxDepth: number): GatewayError {
+  // The first container is the body itself: the path starts with its key (or index).
   let field = "";
-  const shown = Math.min(keys.length, SHOWN_SEGMENTS);
+  const shown = Math.min(maxDepth, SHOWN_SEGMENTS);
   for (let d = 0; d < shown; d++) {
-    const key = keys[d]!;
-    if (isArray[d]) field += `[${key}]`;
-    else field += (field ? "." : "") + readableKey(key as string);
+    if (open.isArray[d]) field += `[${open.index[d]}]`;
+    else field += (field ? "." : "") + readableKey(text.slice(open.keyStart[d], Math.min(open.keyEnd[d]!, open.keyStart[d]! + SHOWN_KEY * 2)));
   }
-  if (keys.length > SHOWN_SEGMENTS) field += "…";
+  if (maxDepth > SHOWN_SEGMENTS) field += "…";
   return new GatewayError("invalid_request", `${field || "body"}: nests deeper than ${maxDepth} levels`, {
     details: [{ field: field || "body", message: `nests deeper than ${maxDepth} levels of objects and arrays` }],
   });

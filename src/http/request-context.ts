@@ -5,7 +5,7 @@
 import { Elysia } from "elysia";
 import { GatewayError } from "../core/errors";
 import type { Logger } from "../observability/logger";
-import { explainRequestProblems } from "./request-problems";
+import { invalidRequest } from "./request-problems";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const requestIds = new WeakMap<Request, string>();
@@ -52,13 +52,7 @@ export function requestContext(logger: Logger) {
       // Elysia wraps whatever a parse hook throws (our 413 and depth errors) in its ParseError.
       else if (code === "PARSE" && (error as Error).cause instanceof GatewayError) gatewayError = (error as Error).cause as GatewayError;
       else if (code === "VALIDATION") {
-        const value = (ctx as { body?: unknown }).body ?? (error as { value?: unknown }).value;
-        const details = explainRequestProblems(value);
-        gatewayError = new GatewayError(
-          "invalid_request",
-          details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body does not match the contract",
-          { details },
-        );
+        gatewayError = invalidRequest((ctx as { body?: unknown }).body ?? (error as { value?: unknown }).value);
       } else if (code === "PARSE") {
         gatewayError = new GatewayError("invalid_request", "request body is not valid JSON", {
           details: [{ field: "body", message: "must be valid JSON" }],

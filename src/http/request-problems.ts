@@ -8,9 +8,9 @@
  * messages and tools are only checked (compiled schemas), one count each, not explained.
  */
 import type { TSchema } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import type { FieldProblem } from "../core/errors";
+import { GatewayError, type FieldProblem } from "../core/errors";
 import { Type as T } from "@sinclair/typebox";
 import {
   AssistantMessage,
@@ -132,15 +132,11 @@ const MESSAGE_BY_ROLE: Record<string, TSchema> = {
 
 export const MAX_LISTED_PROBLEMS = 20;
 
-/** Compiled on first use: only a body with more problems than are listed needs them. */
-let counters: { message: TypeCheck<TSchema>; tool: TypeCheck<TSchema> } | null = null;
-function compiledCounters() {
-  counters ??= {
-    message: TypeCompiler.Compile(Message),
-    tool: TypeCompiler.Compile(T.Union([ToolDefinition, OpenAIToolDefinition])),
-  };
-  return counters;
-}
+/** Past the cap, each further message and tool is only checked, with these. */
+const counters = {
+  message: TypeCompiler.Compile(Message),
+  tool: TypeCompiler.Compile(T.Union([ToolDefinition, OpenAIToolDefinition])),
+};
 
 /** Problems found, and how many more were counted past the cap without being explained. */
 interface Findings {
@@ -149,6 +145,16 @@ interface Findings {
 }
 
 const full = (f: Findings) => f.out.length >= MAX_LISTED_PROBLEMS;
+
+/** The 400 for a body that breaks the contract, its problems explained. */
+export function invalidRequest(body: unknown): GatewayError {
+  const details = explainRequestProblems(body);
+  return new GatewayError(
+    "invalid_request",
+    details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body does not match the contract",
+    { details },
+  );
+}
 
 export function explainRequestProblems(body: unknown): FieldProblem[] {
   if (!body || typeof body !== "object" || Array.isArray(body)) {
@@ -211,7 +217,7 @@ function explainMessages(value: unknown, findings: Findings): void {
   if (value.length === 0) return void out.push({ field: "messages", message: "must have at least one message" });
   value.forEach((m, i) => {
     if (full(findings)) {
-      if (!compiledCounters().message.Check(m)) findings.unlisted++;
+      if (!counters.message.Check(m)) findings.unlisted++;
       return;
     }
     const path = `messages[${i}]`;
@@ -248,7 +254,7 @@ function explainTools(value: unknown, findings: Findings): void {
   if (!Array.isArray(value)) return void out.push({ field: "tools", message: "must be an array" });
   value.forEach((t, i) => {
     if (full(findings)) {
-      if (!compiledCounters().tool.Check(t)) findings.unlisted++;
+      if (!counters.tool.Check(t)) findings.unlisted++;
       return;
     }
     const isOpenAIShape = (t as { type?: unknown } | null)?.type === "function" && "function" in (t as object);
