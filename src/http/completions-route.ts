@@ -121,12 +121,14 @@ export function completionsRoute(options: CompletionsRouteOptions) {
       body: CompletionRequestSchema,
       // Our own parser: the size limit holds for chunked bodies too, deep nesting is refused before
       // validation, and bad JSON gets our error.
+      async parse({ request }) {
+        return readJsonBody(request, bounds);
+      },
       // The body is checked here too, so that a bad one never reaches Elysia's validator: its
       // error copies the whole body into its message (1.4 s and 12 MB for 200,000 bad messages).
-      async parse({ request }) {
-        const body = await readJsonBody(request, bounds);
+      // A transform runs after the auth guard's derive: an unauthenticated client still gets 401.
+      transform({ body }) {
         if (!validBody.Check(body)) throw invalidRequest(body);
-        return body;
       },
     },
   );
