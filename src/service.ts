@@ -14,7 +14,7 @@ import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
 import { completionsRoute } from "./http/completions-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
-import { errorResponse, requestContext } from "./http/request-context";
+import { errorResponse, requestContext, requestIdOf } from "./http/request-context";
 import { frontDoorErrors } from "./http/front-door-errors";
 import { openAIChatRoute } from "./http/openai/openai-chat-route";
 import { openAIModelsRoute } from "./http/openai/openai-models-route";
@@ -53,6 +53,7 @@ export class CompletionService {
   private draining = false;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private readonly streams = new Set<CompletionExecution>();
+  private readonly inFlight = new Set<CompletionExecution>();
   private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   private readonly registry: ProviderFactories | null;
   /** The failing refreshes since the last good one: health says since when, and why. */
@@ -74,13 +75,15 @@ export class CompletionService {
       includeMessages: options.settings.eventsIncludeMessages,
     };
     const limit = options.settings.bodyLimitBytes;
-    let app = new Elysia({ normalize: false, aot: true })
+    // Elysia finds the path by searching for "/" from the 12th character of the URL, assuming a
+    // host of at least 4 ("http://a.bc/"): `Host: abc` made every route 404. Search from the 8th.
+    let app = new Elysia({ normalize: false, aot: true, handler: { standardHostname: false } })
       .onRequest(({ request }) => {
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > limit) {
           return errorResponse(
             new GatewayError("payload_too_large", `request body is ${length} bytes; the limit is ${limit}`),
-            request.headers.get("x-request-id") ?? crypto.randomUUID(),
+            requestIdOf(request),
           );
         }
       })
@@ -88,26 +91,23 @@ export class CompletionService {
       .use(requestContext(options.logger))
       .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()));
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
-    const doors = { deps, bodyLimitBytes: limit, streams: this.streams, ready: () => this.notReady() };
-    this.app = app.use(
-      completionsRoute({
-        deps,
-        bodyLimitBytes: limit,
-        streams: this.streams,
-        ready: () => {
-          if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
-          if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
-          return null;
-        },
-      }),
-    )
+    const routeOptions = {
+      deps,
+      bodyLimitBytes: limit,
+      bodyMaxDepth: options.settings.bodyMaxDepth,
+      streams: this.streams,
+      inFlight: this.inFlight,
+      holdConnection: (request: Request) => this.holdConnection(request),
+      ready: () => this.notReady(),
+    };
+    this.app = app.use(completionsRoute(routeOptions))
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
-      .use(openAIChatRoute(doors))
+      .use(openAIChatRoute(routeOptions))
       .use(openAIModelsRoute({ models: () => this.modelNames() }))
-      .use(anthropicMessagesRoute(doors));
+      .use(anthropicMessagesRoute(routeOptions));
   }
 
-  /** Why the front doors may not serve a completion now (as the completions route's `ready`). */
+  /** Why no completion may be served now, by any door (mapping not loaded, draining). */
   private notReady(): GatewayError | null {
     if (this.draining) return new GatewayError("unavailable", "the service is shutting down");
     if (!this.catalog) return new GatewayError("unavailable", "the model mapping is not loaded yet");
@@ -191,12 +191,25 @@ export class CompletionService {
       port,
       hostname,
       fetch: (request) => app.handle(request),
-      // Our own check answers 413 in the contract's shape; this is only the hard backstop.
-      maxRequestBodySize: Math.max(this.options.settings.bodyLimitBytes * 2, 64 * 1024 * 1024),
-      // Streams may be quiet for long (a model thinking); timeouts are the routing layer's job.
-      idleTimeout: 0,
+      // No limit of Bun's: its 413 has no body and no x-request-id. Ours answers any declared size
+      // over BODY_LIMIT_BYTES, and stops reading any other body at the limit; no other route reads one.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      // Lifted per completion while it runs (holdConnection); the routing layer times upstreams.
+      idleTimeout: this.options.settings.httpIdleTimeoutS,
     });
     return this.server;
+  }
+
+  /**
+   * The idle limit closes quiet keep-alive connections and bodies that stop arriving (Bun does not
+   * reset it while a body arrives: the whole body must come within it). A completion may be quiet
+   * far longer (a model thinking): its connection has no limit until its answer is handed over.
+   */
+  private holdConnection(request: Request): () => void {
+    const server = this.server;
+    if (!server) return () => {};
+    server.timeout(request, 0);
+    return () => server.timeout(request, this.options.settings.httpIdleTimeoutS);
   }
 
   get port(): number {
@@ -245,25 +258,37 @@ export class CompletionService {
   }
 
   /**
-   * Graceful stop: refuse new completions, let open streams finish (bounded), flush usage
-   * events, close the server.
+   * Graceful stop: refuse new completions, let those in flight (JSON and streams) finish for up to
+   * `graceMs`; then end the rest — a stream with `error`, `usage`, `finish`, a JSON request with
+   * 503 — and give their last bytes a moment to go out. Every usage event reaches the sink before
+   * it is flushed and closed; then the server closes.
    */
   async stop(graceMs = this.options.settings.shutdownGraceMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     clearInterval(this.refreshTimer);
     const deadline = Date.now() + graceMs;
-    while (this.streams.size > 0 && Date.now() < deadline) await Bun.sleep(50);
-    if (this.streams.size > 0) {
-      this.options.logger.warn("shutdown grace elapsed; cancelling open streams", { open: this.streams.size });
-      for (const s of this.streams) s.cancel();
+    while (this.inFlight.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+    if (this.inFlight.size > 0) {
+      this.options.logger.warn("shutdown grace elapsed; ending the completions still open", { open: this.inFlight.size });
+      for (const execution of this.inFlight) execution.shutDown();
+      const lastWrites = Date.now() + FINAL_WRITE_MS;
+      while (this.inFlight.size > 0 && Date.now() < lastWrites) await Bun.sleep(10);
     }
     flushAfterResponse(); // the usage events of the last completions reach the sink before it closes
     await this.options.sink.close(Math.max(1000, deadline - Date.now()));
-    await this.server?.stop(true);
+    const server = this.server;
     this.server = null;
+    if (server) {
+      // Answers handed over just now are still being written: let them finish, briefly.
+      await Promise.race([server.stop(false), Bun.sleep(FINAL_WRITE_MS)]);
+      await server.stop(true);
+    }
   }
 }
+
+/** How long the last answers get to reach their clients at shutdown. */
+const FINAL_WRITE_MS = 1000;
 
 /** `provider` is the provider type, as on every metric (CONTRACT §3); `provider_id` tells apart two providers of one type. */
 function circuitLabels(target: TargetRef): { provider: string; provider_id: string; deployment: string } {

@@ -91,6 +91,12 @@ export class CompletionExecution {
   private aggregator: ResponseAggregator | null = null;
   /** A read of the upstream begun by `advance` that had not finished when its turn ended. */
   private pendingStep: Promise<boolean> | null = null;
+  /** Set when the shutdown grace ran out before this completion ended. */
+  private stopping: GatewayError | null = null;
+  /** What was produced when shutdown ended the attempt in flight. */
+  private stoppedResult: NormalizerResult | null = null;
+  /** Streaming: the first chunk is queued, the answer is under way. */
+  private opened = false;
 
   constructor(
     private readonly deps: CompletionDeps,
@@ -120,7 +126,7 @@ export class CompletionExecution {
     targets: for (const target of selector.order(route)) {
       const maxRetries = target.config.maxRetries ?? DEFAULT_MAX_RETRIES;
       for (let retries = 0; ; retries++) {
-        if (this.cancelled || performance.now() >= deadline) break targets;
+        if (this.cancelled || this.stopping || performance.now() >= deadline) break targets;
         const pass = breakers.tryPass(target);
         if (!pass) {
           if (retries === 0) skipped.push(target);
@@ -133,11 +139,12 @@ export class CompletionExecution {
           await this.attempt(target, { totalMs: budgetMs, remainingMs: deadline - performance.now() });
           pass.succeeded();
           this.logAttemptSuccess(target, retries + 1, startedAt);
+          this.opened = true;
           return;
         } catch (e) {
           error = this.endAttempt(e);
         }
-        if (this.cancelled) {
+        if (this.cancelled || this.stopping) {
           pass.abandon();
           break targets;
         }
@@ -160,6 +167,10 @@ export class CompletionExecution {
     if (this.cancelled) {
       this.finalize("cancelled", null, null);
       throw new ClientCancelled();
+    }
+    if (this.stopping) {
+      this.finalize("error", this.stopping, this.stoppedResult);
+      throw this.stopping;
     }
     this.fail(routeFailure(request.model, failures, skipped));
   }
@@ -203,6 +214,7 @@ export class CompletionExecution {
     const next = await timeouts.bounded(this.iterator!.next());
     timeouts.eventArrived();
     this.upstreamWaitMs += performance.now() - t0;
+    if (this.finalized) return false; // ended by shutdown while this read was under way
     if (next.done) {
       const result = this.normalizer.end();
       this.succeed(result);
@@ -243,6 +255,12 @@ export class CompletionExecution {
       }
     } catch (e) {
       if (this.cancelled || this.finalized) return;
+      if (this.stopping) {
+        // Shutdown ended the attempt just as the stream opened: not the upstream's failure.
+        this.finalize("error", this.stopping, this.normalizer.fail(this.stopping.code, this.stopping.message));
+        this.releaseUpstream();
+        return;
+      }
       const error = this.classify(e);
       const target = this.target!;
       this.deps.routing.breakers.noteLateFailure(target, error);
@@ -263,6 +281,27 @@ export class CompletionExecution {
   /** JSON: the folded answer, once `open()` resolved. */
   response(id: string): CompletionResponse {
     return this.aggregator!.response(id, this.input.request.model);
+  }
+
+  /**
+   * The shutdown grace is over. A stream under way ends in-band: `error` (`unavailable`), `usage`,
+   * `finish` are queued for the client and it is accounted now. Before that (a JSON answer, a
+   * stream before its first chunk) the attempt in flight is ended and `open` throws `unavailable`,
+   * accounted with what was produced.
+   */
+  shutDown(): void {
+    if (this.finalized || this.cancelled || this.stopping) return;
+    const error = new GatewayError("unavailable", "the service is shutting down");
+    this.stopping = error;
+    if (this.opened) {
+      const result = this.normalizer.fail(error.code, error.message);
+      this.finalize("error", error, result);
+      this.releaseUpstream();
+      return;
+    }
+    if (this.iterator && this.target) this.stoppedResult = this.normalizer.cancel();
+    this.timeouts?.abort(error);
+    this.backoff?.abort(error);
   }
 
   /** The client went away: stop the upstream (or the wait between attempts) at once and account for what was produced. */

@@ -27,6 +27,10 @@ export interface Settings {
   jwtAudience?: string;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Deepest nesting of objects and arrays accepted in a request body. */
+  bodyMaxDepth: number;
+  /** Seconds an idle keep-alive connection, or a request body still arriving, is given. */
+  httpIdleTimeoutS: number;
   shutdownGraceMs: number;
 }
 
@@ -110,6 +114,9 @@ export function parseSettings(env: Env): Settings {
     jwtAudience: str(env, "JWT_AUDIENCE"),
     logLevel: oneOf(env, "LOG_LEVEL", ["debug", "info", "warn", "error"] as const, "info"),
     bodyLimitBytes: int(env, "BODY_LIMIT_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    bodyMaxDepth: int(env, "BODY_MAX_DEPTH", 64, 8, 1000),
+    // Bun's own bound is 255 s.
+    httpIdleTimeoutS: int(env, "HTTP_IDLE_TIMEOUT_S", 65, 1, 255),
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 30_000, 0, 600_000),
   };
 }

@@ -6,6 +6,7 @@ export type ErrorCode =
   | "unauthorized"
   | "model_not_found"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limited"
   | "upstream_error"
   | "unavailable"
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   model_not_found: 404,
   not_found: 404,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   upstream_error: 502,
   unavailable: 503,
@@ -32,6 +34,7 @@ const REASON: Record<number, string> = {
   401: "Unauthorized",
   404: "Not Found",
   413: "Payload Too Large",
+  415: "Unsupported Media Type",
   429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",

@@ -241,9 +241,25 @@ export class O200kCounter {
     return this.table.bytesOf(rank);
   }
 
-  count(text: string): number {
+  /**
+   * Tokens of `text`. With `longWords`, pieces longer than `LONG_WORD` characters are merged only
+   * while its allowance of characters lasts (merging them costs far more a byte than ordinary
+   * words do); past it each counts as one token per 2 bytes of UTF-8, as `token-estimate.ts`
+   * estimates text past its exact part.
+   */
+  count(text: string, longWords?: { charsLeft: number }): number {
     let total = 0;
-    for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) total += this.countPiece(match[0]);
+    for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+      const piece = match[0];
+      if (longWords && piece.length > LONG_WORD) {
+        if (piece.length > longWords.charsLeft) {
+          total += Math.ceil(Buffer.byteLength(piece) / 2);
+          continue;
+        }
+        longWords.charsLeft -= piece.length;
+      }
+      total += this.countPiece(piece);
+    }
     return total;
   }
 
@@ -330,6 +346,9 @@ export class O200kCounter {
     return parts;
   }
 }
+
+/** Pieces longer than this (in characters) count against a `count` call's long-word allowance. */
+const LONG_WORD = 32;
 
 /** Pieces longer than this (in bytes) are merged with the heap. */
 const LONG_PIECE = 256;

@@ -5,11 +5,11 @@
  */
 import { ClientCancelled, CompletionExecution, type CompletionApi } from "../completion/completion-execution";
 import type { ChunkEvent } from "../core/events";
-import { GatewayError } from "../core/errors";
 import type { CompletionRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import type { UsageAuth } from "../usage/usage-event";
 import type { CompletionsRouteOptions } from "./completions-route";
+import { readJsonBody } from "./read-json-body";
 
 export type FrontDoorOptions = CompletionsRouteOptions;
 
@@ -26,18 +26,13 @@ export function doorContext(ctx: unknown): DoorContext {
   return ctx as DoorContext;
 }
 
-/** The JSON body, within the size limit (also for chunked bodies). */
-export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
-  const text = await request.text();
-  if (text.length > limit) throw new GatewayError("payload_too_large", `request body is over the limit of ${limit} bytes`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError("invalid_request", "request body is not valid JSON", {
-      details: [{ field: "body", message: "must be valid JSON" }],
-    });
-  }
+/** The JSON body, within the same bounds as `/api/v1/completions` (size, depth, content type). */
+export function readDoorBody(options: FrontDoorOptions, request: Request): Promise<unknown> {
+  return readJsonBody(request, { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth });
 }
+
+/** What ends a door completion's hold on shutdown draining and on its connection's idle limit. */
+const releases = new WeakMap<CompletionExecution, () => void>();
 
 /**
  * Starts the completion: resolves with the execution once it answered (JSON) or has its first
@@ -60,12 +55,23 @@ export async function openCompletion(
     logger: ctx.log,
     api,
   });
+  // Drained at shutdown like any completion, and its connection is not cut while a model thinks.
+  options.inFlight.add(execution);
+  const letGo = options.holdConnection(ctx.request);
+  const release = () => {
+    options.inFlight.delete(execution);
+    letGo();
+  };
   try {
     await execution.open();
   } catch (e) {
+    release();
     if (e instanceof ClientCancelled) return null;
     throw e;
   }
+  // A JSON answer is complete now; a stream holds on until its last chunk is handed over.
+  if (request.stream) releases.set(execution, release);
+  else release();
   return execution;
 }
 
@@ -90,6 +96,7 @@ export function sseResponse(options: FrontDoorOptions, execution: CompletionExec
     closed = true;
     streams.delete(execution);
     deps.metrics.activeStreams.dec();
+    releases.get(execution)?.();
   };
   const drain = (): Uint8Array => {
     const text = wire.encode(execution.queue);

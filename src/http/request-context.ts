@@ -5,9 +5,24 @@
 import { Elysia } from "elysia";
 import { GatewayError } from "../core/errors";
 import type { Logger } from "../observability/logger";
-import { explainRequestProblems } from "./request-problems";
+import { invalidRequest } from "./request-problems";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const requestIds = new WeakMap<Request, string>();
+
+/**
+ * The request's id: the client's `x-request-id` when it is 1–128 of `[\w.:-]`, else a new UUID —
+ * the same one on every path of one request (answer, error, log lines), never the raw header.
+ */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers.get("x-request-id");
+    id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
 
 export function errorResponse(error: GatewayError, requestId: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
@@ -20,8 +35,7 @@ export function errorResponse(error: GatewayError, requestId: string): Response 
 export function requestContext(logger: Logger) {
   return new Elysia({ name: "request-context" })
     .derive({ as: "global" }, ({ request }) => {
-      const given = request.headers.get("x-request-id");
-      const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      const requestId = requestIdOf(request);
       return { requestId, receivedAt: performance.now(), log: logger.child({ requestId }) };
     })
     .onAfterHandle({ as: "global" }, ({ set, requestId, responseValue }) => {
@@ -32,24 +46,20 @@ export function requestContext(logger: Logger) {
     })
     .onError({ as: "global" }, (ctx) => {
       const { code, error, request } = ctx;
-      const requestId =
-        (ctx as { requestId?: string }).requestId ?? request.headers.get("x-request-id") ?? crypto.randomUUID();
+      const requestId = (ctx as { requestId?: string }).requestId ?? requestIdOf(request);
       let gatewayError: GatewayError;
       if (error instanceof GatewayError) gatewayError = error;
+      // Elysia wraps whatever a parse hook throws (our 413 and depth errors) in its ParseError.
+      else if (code === "PARSE" && (error as Error).cause instanceof GatewayError) gatewayError = (error as Error).cause as GatewayError;
       else if (code === "VALIDATION") {
-        const value = (ctx as { body?: unknown }).body ?? (error as { value?: unknown }).value;
-        const details = explainRequestProblems(value);
-        gatewayError = new GatewayError(
-          "invalid_request",
-          details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body does not match the contract",
-          { details },
-        );
+        gatewayError = invalidRequest((ctx as { body?: unknown }).body ?? (error as { value?: unknown }).value);
       } else if (code === "PARSE") {
         gatewayError = new GatewayError("invalid_request", "request body is not valid JSON", {
           details: [{ field: "body", message: "must be valid JSON" }],
         });
       } else if (code === "NOT_FOUND") {
-        gatewayError = new GatewayError("not_found", `no route for ${request.method} ${new URL(request.url).pathname}`);
+        const path = new URL(request.url).pathname;
+        gatewayError = new GatewayError("not_found", `no route for ${request.method.slice(0, 16)} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`);
       } else {
         logger.error("unhandled error", { requestId, error });
         gatewayError = new GatewayError("internal_error", "internal error");

@@ -2,12 +2,19 @@
  * Explains why a completion request is invalid, one entry per bad field, with a hint for the
  * usual misspellings. Only runs on the error path: valid requests are checked by the route's
  * compiled TypeBox schema alone.
+ *
+ * At most `MAX_LISTED_PROBLEMS` are listed, then one entry counts the rest: a body of 200,000 bad
+ * messages must not take seconds to explain nor get an answer larger than itself. Past the cap,
+ * messages and tools are only checked (compiled schemas), one count each, not explained.
  */
 import type { TSchema } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import type { FieldProblem } from "../core/errors";
+import { GatewayError, type FieldProblem } from "../core/errors";
+import { Type as T } from "@sinclair/typebox";
 import {
   AssistantMessage,
+  Message,
   CompletionRequestSchema,
   ImagePart,
   OpenAIToolDefinition,
@@ -73,9 +80,13 @@ function checkObject(schema: TSchema, value: unknown, path: string, out: FieldPr
     return;
   }
   const known = schemaKeys(schema);
-  for (const key of Object.keys(value)) if (!known.includes(key)) out.push(unknownField(path, key, known));
+  for (const key of Object.keys(value)) {
+    if (out.length > MAX_LISTED_PROBLEMS) return; // one past the cap: the rest is "more"
+    if (!known.includes(key)) out.push(unknownField(path, key, known));
+  }
   const seen = new Set<string>();
   for (const e of Value.Errors(schema, value)) {
+    if (out.length > MAX_LISTED_PROBLEMS) return;
     if (e.message === "Unexpected property") {
       const segments = e.path.split("/");
       // Top-level keys were reported above with the schema's own key list.
@@ -119,14 +130,54 @@ const MESSAGE_BY_ROLE: Record<string, TSchema> = {
   tool: ToolMessage,
 };
 
+export const MAX_LISTED_PROBLEMS = 20;
+
+/** Past the cap, each further message and tool is only checked, with these. */
+const counters = {
+  message: TypeCompiler.Compile(Message),
+  tool: TypeCompiler.Compile(T.Union([ToolDefinition, OpenAIToolDefinition])),
+};
+
+/** Problems found, and how many more were counted past the cap without being explained. */
+interface Findings {
+  out: FieldProblem[];
+  unlisted: number;
+}
+
+const full = (f: Findings) => f.out.length >= MAX_LISTED_PROBLEMS;
+
+/** The 400 for a body that breaks the contract, its problems explained. */
+export function invalidRequest(body: unknown): GatewayError {
+  const details = explainRequestProblems(body);
+  return new GatewayError(
+    "invalid_request",
+    details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body does not match the contract",
+    { details },
+  );
+}
+
 export function explainRequestProblems(body: unknown): FieldProblem[] {
-  const out: FieldProblem[] = [];
   if (!body || typeof body !== "object" || Array.isArray(body)) {
     return [{ field: "body", message: "must be a JSON object" }];
   }
-  const b = body as Record<string, unknown>;
+  const findings: Findings = { out: [], unlisted: 0 };
+  explainBody(body as Record<string, unknown>, findings);
+  const { out } = findings;
+  const unlisted = findings.unlisted + Math.max(0, out.length - MAX_LISTED_PROBLEMS);
+  if (unlisted === 0) return out;
+  out.length = MAX_LISTED_PROBLEMS;
+  out.push({ field: "body", message: `${unlisted} more problem${unlisted === 1 ? "" : "s"} not listed (at least; the first ${MAX_LISTED_PROBLEMS} are)` });
+  return out;
+}
+
+function explainBody(b: Record<string, unknown>, findings: Findings): void {
+  const { out } = findings;
   const topKnown = schemaKeys(CompletionRequestSchema);
-  for (const key of Object.keys(b)) if (!topKnown.includes(key)) out.push(unknownField("", key, topKnown));
+  for (const key of Object.keys(b)) {
+    if (topKnown.includes(key)) continue;
+    if (full(findings)) findings.unlisted++;
+    else out.push(unknownField("", key, topKnown));
+  }
   const props = (CompletionRequestSchema as unknown as { properties: Record<string, TSchema> }).properties;
   const required = ["model", "messages"];
   for (const key of required) if (b[key] === undefined) out.push({ field: key, message: "is required" });
@@ -136,10 +187,10 @@ export function explainRequestProblems(body: unknown): FieldProblem[] {
     if (value === undefined) continue;
     switch (key) {
       case "messages":
-        explainMessages(value, out);
+        explainMessages(value, findings);
         break;
       case "tools":
-        explainTools(value, out);
+        explainTools(value, findings);
         break;
       case "responseFormat":
         explainResponseFormat(value, out);
@@ -158,13 +209,17 @@ export function explainRequestProblems(body: unknown): FieldProblem[] {
       }
     }
   }
-  return out;
 }
 
-function explainMessages(value: unknown, out: FieldProblem[]): void {
+function explainMessages(value: unknown, findings: Findings): void {
+  const { out } = findings;
   if (!Array.isArray(value)) return void out.push({ field: "messages", message: "must be an array" });
   if (value.length === 0) return void out.push({ field: "messages", message: "must have at least one message" });
   value.forEach((m, i) => {
+    if (full(findings)) {
+      if (!counters.message.Check(m)) findings.unlisted++;
+      return;
+    }
     const path = `messages[${i}]`;
     const role = (m as { role?: unknown } | null)?.role;
     const schema = typeof role === "string" ? MESSAGE_BY_ROLE[role] : undefined;
@@ -194,9 +249,14 @@ function explainMessages(value: unknown, out: FieldProblem[]): void {
   }
 }
 
-function explainTools(value: unknown, out: FieldProblem[]): void {
+function explainTools(value: unknown, findings: Findings): void {
+  const { out } = findings;
   if (!Array.isArray(value)) return void out.push({ field: "tools", message: "must be an array" });
   value.forEach((t, i) => {
+    if (full(findings)) {
+      if (!counters.tool.Check(t)) findings.unlisted++;
+      return;
+    }
     const isOpenAIShape = (t as { type?: unknown } | null)?.type === "function" && "function" in (t as object);
     checkObject(isOpenAIShape ? OpenAIToolDefinition : ToolDefinition, t, `tools[${i}]`, out);
   });

@@ -1,6 +1,6 @@
 /** POST /v1/messages: the Anthropic Messages API over our completion pipeline. */
 import { Elysia } from "elysia";
-import { doorContext, jsonResponse, openCompletion, readJsonBody, sseResponse, type FrontDoorOptions } from "../front-door";
+import { doorContext, jsonResponse, openCompletion, readDoorBody, sseResponse, type FrontDoorOptions } from "../front-door";
 import { anthropicMessagesRequestToCompletion } from "./anthropic-messages-request-to-completion";
 import { completionToAnthropicMessage } from "./completion-to-anthropic-message";
 import { AnthropicMessageEvents } from "./events-to-anthropic-sse";
@@ -10,7 +10,7 @@ export function anthropicMessagesRoute(options: FrontDoorOptions) {
     "/v1/messages",
     async (raw) => {
       const ctx = doorContext(raw);
-      const request = anthropicMessagesRequestToCompletion(await readJsonBody(ctx.request, options.bodyLimitBytes));
+      const request = anthropicMessagesRequestToCompletion(await readDoorBody(options, ctx.request));
       const execution = await openCompletion(options, ctx, request, "anthropic_messages");
       if (!execution) return new Response(null, { status: 499 });
       const id = `msg_${ctx.requestId.replace(/-/g, "")}`;

@@ -1,6 +1,6 @@
 /** POST /v1/chat/completions: the OpenAI Chat Completions API over our completion pipeline. */
 import { Elysia } from "elysia";
-import { doorContext, jsonResponse, openCompletion, readJsonBody, sseResponse, type FrontDoorOptions } from "../front-door";
+import { doorContext, jsonResponse, openCompletion, readDoorBody, sseResponse, type FrontDoorOptions } from "../front-door";
 import { completionToOpenAIChat } from "./completion-to-openai-chat";
 import { OpenAIChatChunks } from "./events-to-openai-chat-chunks";
 import { openAIChatRequestToCompletion } from "./openai-chat-request-to-completion";
@@ -10,7 +10,7 @@ export function openAIChatRoute(options: FrontDoorOptions) {
     "/v1/chat/completions",
     async (raw) => {
       const ctx = doorContext(raw);
-      const { request, includeUsage } = openAIChatRequestToCompletion(await readJsonBody(ctx.request, options.bodyLimitBytes));
+      const { request, includeUsage } = openAIChatRequestToCompletion(await readDoorBody(options, ctx.request));
       const execution = await openCompletion(options, ctx, request, "openai_chat");
       if (!execution) return new Response(null, { status: 499 });
       const id = `chatcmpl-${ctx.requestId.replace(/-/g, "")}`;
