@@ -28,6 +28,15 @@ export interface UsageEvent {
   responseFormat: unknown | null;
   toolChoice: unknown | null;
   toolsCount: number;
+  stop: string[] | null;
+  seed: number | null;
+  presencePenalty: number | null;
+  frequencyPenalty: number | null;
+  reasoningEffort: string | null;
+  /** The door the request came through. */
+  api: "completions";
+  /** Not priced yet: always null. */
+  cost: null;
   status: "success" | "error" | "cancelled";
   finishReason: FinishReason | null;
   error: { code: string; message: string } | null;
