@@ -23,6 +23,7 @@ import { afterResponse } from "./after-response";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
+import { lostEventLog } from "../usage/event-encoding";
 import type { FailedAttempt, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
 
@@ -396,7 +397,13 @@ export class CompletionExecution {
       context: request.context ?? null,
       attempts: this.attempts,
     };
-    this.deps.sink.publish(event);
+    try {
+      this.deps.sink.publish(event);
+    } catch (e) {
+      // Sinks do not throw; if one ever does, the loss is counted and the billing figures logged.
+      this.deps.metrics.usageEvents.inc({ result: "lost" });
+      lostEventLog(this.input.logger, event, e);
+    }
     this.input.logger.info("completion finished", {
       model: request.model,
       providerId: target?.providerId,

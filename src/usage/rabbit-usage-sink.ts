@@ -15,6 +15,7 @@
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import { AmqpConnection, type LinkStatus, type OutgoingMessage, type PublishOutcome } from "./amqp-connection";
+import { DEFAULT_EVENT_LIMITS, UsageEventEncoder, type EncodedEvent } from "./event-encoding";
 import type { EventSpool, SpoolSegment } from "./event-spool";
 import { Fifo } from "./fifo";
 import { Signal } from "./signal";
@@ -59,11 +60,15 @@ export interface RabbitSinkOptions {
   logger: Logger;
   metrics?: Metrics;
   tuning?: Partial<RabbitSinkTuning>;
+  /** Bounds events and reports what it cut; by default the built-in caps, on `logger` and `metrics`. */
+  encoder?: UsageEventEncoder;
 }
 
 interface MemoryEntry {
   event: UsageEvent;
   acceptedAt: number;
+  /** Its line, once made (an entry put back after a failed spill is not encoded twice). */
+  encoded?: EncodedEvent | null;
 }
 
 /** An event on its way: its JSON line, and the spool file it came from (null: from memory). */
@@ -103,6 +108,7 @@ export class RabbitUsageSink implements UsageSink {
   private unroutable = false;
   private lastUnroutableWarnAt = 0;
   private retryDelayMs = 0;
+  private readonly encoder: UsageEventEncoder;
 
   private readonly work = new Signal();
   private readonly progress = new Signal();
@@ -122,6 +128,7 @@ export class RabbitUsageSink implements UsageSink {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.exchange = options.exchange;
     this.routingKey = options.routingKey;
+    this.encoder = options.encoder ?? new UsageEventEncoder(DEFAULT_EVENT_LIMITS, options.logger, options.metrics);
     this.link = new AmqpConnection({
       url: options.url,
       exchange: options.exchange,
@@ -146,7 +153,7 @@ export class RabbitUsageSink implements UsageSink {
     this.link.start();
     this.pumpDone = this.pump();
     // Every result shows on /metrics from the start, at 0, so rates and alerts work at once.
-    for (const result of ["published", "failed", "spooled"] as const) this.metrics?.usageEvents.inc({ result }, 0);
+    for (const result of ["published", "failed", "spooled", "lost"] as const) this.metrics?.usageEvents.inc({ result }, 0);
     this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.timer.unref?.();
     this.updateGauge();
@@ -286,13 +293,15 @@ export class RabbitUsageSink implements UsageSink {
     }
   }
 
+  /** The entry's bounded line; null when not even a fallback could be made (counted and logged as lost). */
+  private encode(entry: MemoryEntry): EncodedEvent | null {
+    if (entry.encoded === undefined) entry.encoded = this.encoder.encode(entry.event);
+    return entry.encoded;
+  }
+
   private fromMemory(entry: MemoryEntry): Outgoing | null {
-    let line: string;
-    try {
-      line = JSON.stringify(entry.event);
-    } catch (e) {
-      // Cannot happen with a well-formed UsageEvent; if it does, retrying would not help.
-      this.logger.error("usage event cannot be serialised; dropped", { error: e as Error, eventId: entry.event.eventId });
+    const encoded = this.encode(entry);
+    if (!encoded) {
       this.updateGauge();
       return null;
     }
@@ -300,9 +309,9 @@ export class RabbitUsageSink implements UsageSink {
     const timestampMs = Date.parse(entry.event.timestamp);
     return {
       id: entry.event.eventId,
-      body: Buffer.from(line),
+      body: encoded.body,
       timestampMs: Number.isFinite(timestampMs) ? timestampMs : entry.acceptedAt,
-      line,
+      line: encoded.line,
       segment: null,
       acceptedAt: entry.acceptedAt,
     };
@@ -397,12 +406,10 @@ export class RabbitUsageSink implements UsageSink {
     const lines = fromRetry.map((r) => r.line);
     const written: MemoryEntry[] = [];
     for (const entry of entries) {
-      try {
-        lines.push(JSON.stringify(entry.event));
-        written.push(entry);
-      } catch (e) {
-        this.logger.error("usage event cannot be serialised; dropped", { error: e as Error, eventId: entry.event.eventId });
-      }
+      const encoded = this.encode(entry);
+      if (!encoded) continue;
+      lines.push(encoded.line);
+      written.push(entry);
     }
     this.spillingCount = lines.length;
     this.spilling = this.spool
@@ -446,12 +453,14 @@ export class RabbitUsageSink implements UsageSink {
 
   /** After close: straight to a spool file of its own, synchronously (nothing else will run). */
   private spoolLate(event: UsageEvent): void {
+    const encoded = this.encoder.encode(event);
+    if (!encoded) return;
     try {
-      this.spool.appendSync([JSON.stringify(event)]);
+      this.spool.appendSync([encoded.line]);
       this.metrics?.usageEvents.inc({ result: "spooled" });
       this.logger.warn("usage event arrived after the sink closed; spooled", { eventId: event.eventId });
     } catch (e) {
-      this.logLost([JSON.stringify(event)], e);
+      this.logLost([encoded.line], e);
     }
   }
 
@@ -500,11 +509,8 @@ export class RabbitUsageSink implements UsageSink {
     const fromMemory = [
       ...this.retry.filter((r) => r.segment === null).map((r) => r.line),
       ...this.memory.take(this.memory.length).flatMap((entry) => {
-        try {
-          return [JSON.stringify(entry.event)];
-        } catch {
-          return [];
-        }
+        const encoded = this.encode(entry);
+        return encoded ? [encoded.line] : [];
       }),
     ];
     this.memoryOutstanding = 0;

@@ -48,7 +48,24 @@ export interface UsageEvent {
   context: Record<string, unknown> | null;
   /** Targets tried and failed before the one that answered (routing fallbacks). */
   attempts: FailedAttempt[];
+  /** Present only when part of the event was cut or left out to publish it: which, and why. */
+  truncated?: Truncated;
 }
+
+/**
+ * `too_large`: the field was larger than its cap; its long strings were shortened to fit (or, when
+ * even its structure is larger, it is null). `unserialisable`: the field could not be serialised
+ * (e.g. nested too deep) and is null.
+ */
+export interface TruncationNote {
+  reason: "too_large" | "unserialisable";
+  /** Its serialised size before the cut. */
+  bytes?: number;
+  limit?: number;
+  error?: string;
+}
+
+export type Truncated = Record<string, TruncationNote>;
 
 export type SinkState = "ok" | "degraded";
 
