@@ -11,10 +11,17 @@
  * Delivery order: retries of the last batch, then the spool (oldest file first), then the memory
  * queue. Events move from the front of the memory queue to the end of the spool, so apart from
  * retries this is the order in which they were accepted.
+ *
+ * One event the broker refuses (it closes the channel, e.g. a message above its
+ * `max_message_size`) must not hold up the rest: when the broker names the size it refused, every
+ * event above it is parked in the dead-letter file at once; otherwise the events of the refused
+ * batch are sent again one at a time, and one refused on its own `deadLetterAfterRefusals` times
+ * is parked. Refusals back off like nacks, so a refused event never makes the publisher spin.
  */
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import { AmqpConnection, type LinkStatus, type OutgoingMessage, type PublishOutcome } from "./amqp-connection";
+import { DeadLetterFile } from "./dead-letter";
 import { DEFAULT_EVENT_LIMITS, UsageEventEncoder, type EncodedEvent } from "./event-encoding";
 import type { EventSpool, SpoolSegment } from "./event-spool";
 import { Fifo } from "./fifo";
@@ -37,6 +44,8 @@ export interface RabbitSinkTuning {
   reconnectMaxMs: number;
   connectTimeoutMs: number;
   confirmTimeoutMs: number;
+  /** An event the broker refused this many times on its own (for a reason other than its size) is parked. */
+  deadLetterAfterRefusals: number;
 }
 
 export const DEFAULT_TUNING: RabbitSinkTuning = {
@@ -50,6 +59,7 @@ export const DEFAULT_TUNING: RabbitSinkTuning = {
   reconnectMaxMs: 5_000,
   connectTimeoutMs: 5_000,
   confirmTimeoutMs: 30_000,
+  deadLetterAfterRefusals: 5,
 };
 
 export interface RabbitSinkOptions {
@@ -76,6 +86,10 @@ interface Outgoing extends OutgoingMessage {
   line: string;
   segment: SpoolSegment | null;
   acceptedAt: number;
+  /** In a batch the broker refused: sent on its own until it is confirmed or parked. */
+  suspect?: boolean;
+  /** Times the broker refused it sent on its own. */
+  refusals?: number;
 }
 
 const MAINTENANCE_INTERVAL_MS = 200;
@@ -109,6 +123,7 @@ export class RabbitUsageSink implements UsageSink {
   private lastUnroutableWarnAt = 0;
   private retryDelayMs = 0;
   private readonly encoder: UsageEventEncoder;
+  private readonly deadLetters: DeadLetterFile;
 
   private readonly work = new Signal();
   private readonly progress = new Signal();
@@ -129,6 +144,7 @@ export class RabbitUsageSink implements UsageSink {
     this.exchange = options.exchange;
     this.routingKey = options.routingKey;
     this.encoder = options.encoder ?? new UsageEventEncoder(DEFAULT_EVENT_LIMITS, options.logger, options.metrics);
+    this.deadLetters = new DeadLetterFile(options.spool.dir);
     this.link = new AmqpConnection({
       url: options.url,
       exchange: options.exchange,
@@ -153,7 +169,7 @@ export class RabbitUsageSink implements UsageSink {
     this.link.start();
     this.pumpDone = this.pump();
     // Every result shows on /metrics from the start, at 0, so rates and alerts work at once.
-    for (const result of ["published", "failed", "spooled", "lost"] as const) this.metrics?.usageEvents.inc({ result }, 0);
+    for (const result of ["published", "failed", "spooled", "dead_lettered", "lost"] as const) this.metrics?.usageEvents.inc({ result }, 0);
     this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.timer.unref?.();
     this.updateGauge();
@@ -240,8 +256,9 @@ export class RabbitUsageSink implements UsageSink {
     const failures = await this.settle(batch, outcomes);
     if (failures === 0) {
       this.retryDelayMs = 0;
-    } else if (this.link.ready) {
-      // Connected but refused (nack, unroutable): give the broker or the operator time.
+    } else if (this.link.ready || outcomes.includes("refused")) {
+      // Connected but refused (nack, unroutable), or the channel closed over a publish (the
+      // reconnect is immediate): give the broker or the operator time, never spin.
       this.retryDelayMs = Math.min(this.tuning.retryDelayMaxMs, Math.max(this.tuning.retryDelayMinMs, this.retryDelayMs * 2));
       await Promise.race([Bun.sleep(this.retryDelayMs), this.stopRequested]);
     }
@@ -253,7 +270,10 @@ export class RabbitUsageSink implements UsageSink {
 
   private async nextBatch(): Promise<Outgoing[]> {
     const size = this.tuning.batchSize;
-    const batch = this.retry.splice(0, size);
+    // An event of a refused batch goes alone, so a refusal names it.
+    if (this.retry[0]?.suspect) return this.retry.splice(0, 1);
+    const end = this.retry.findIndex((r) => r.suspect);
+    const batch = this.retry.splice(0, Math.min(size, end < 0 ? size : end));
     if (batch.length >= size) return batch;
     // Events being written out are older than anything left in memory: let them land first.
     if (this.spilling) await this.spilling;
@@ -322,18 +342,21 @@ export class RabbitUsageSink implements UsageSink {
     let confirmed = 0;
     let unroutable = 0;
     const failed: Outgoing[] = [];
+    const refused: Outgoing[] = [];
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome === "confirmed") {
         confirmed++;
-        if (item.segment) this.spool.settle(item.segment, 1);
-        else this.memoryOutstanding--;
+        this.delivered(item);
         return;
       }
       if (outcome === "unroutable") unroutable++;
-      failed.push(item);
+      if (outcome === "refused") refused.push(item);
+      else failed.push(item);
     });
-    this.retry.push(...failed);
+    const kept = refused.length > 0 ? await this.triage(refused, batch.length === 1) : [];
+    this.retry.push(...kept, ...failed);
+    failed.push(...refused);
     if (confirmed > 0) this.metrics?.usageEvents.inc({ result: "published" }, confirmed);
     if (failed.length > 0) this.metrics?.usageEvents.inc({ result: "failed" }, failed.length);
     if (unroutable > 0) {
@@ -354,6 +377,53 @@ export class RabbitUsageSink implements UsageSink {
     this.updateGauge();
     this.progress.notify();
     return failed.length;
+  }
+
+  /** An event the publisher is done with (confirmed or parked): out of the spool's or memory's count. */
+  private delivered(item: Outgoing): void {
+    if (item.segment) this.spool.settle(item.segment, 1);
+    else this.memoryOutstanding--;
+  }
+
+  /**
+   * Events of a batch over which the broker closed the channel: those it refused for their size,
+   * and one refused on its own too often, are parked; the rest are returned to be sent again, each
+   * on its own, first.
+   */
+  private async triage(refused: Outgoing[], alone: boolean): Promise<Outgoing[]> {
+    const reason = this.link.lastRefusal ?? "the broker closed the channel";
+    const size = /larger than configured max size (\d+)/i.exec(reason);
+    const maxBytes = size ? Number(size[1]) : null;
+    const park: Outgoing[] = [];
+    const kept: Outgoing[] = [];
+    for (const item of refused) {
+      if (maxBytes !== null && item.body.length > maxBytes) {
+        park.push(item);
+        continue;
+      }
+      if (alone && maxBytes === null) item.refusals = (item.refusals ?? 0) + 1;
+      if ((item.refusals ?? 0) >= this.tuning.deadLetterAfterRefusals) park.push(item);
+      else kept.push({ ...item, suspect: maxBytes === null });
+    }
+    if (park.length === 0) return kept;
+    try {
+      const file = await this.deadLetters.park(park.map((p) => p.line), reason);
+      for (const item of park) {
+        this.delivered(item);
+        this.logger.error("usage event refused by RabbitMQ; parked in the dead-letter file", {
+          eventId: item.id,
+          reason,
+          bytes: item.body.length,
+          file,
+        });
+      }
+      this.metrics?.usageEvents.inc({ result: "dead_lettered" }, park.length);
+    } catch (e) {
+      // Nothing may be lost: keep them (each on its own, so they block nothing) and try again.
+      this.noteSpoolError("cannot write the usage event dead-letter file; the refused events are kept", e);
+      kept.push(...park.map((p) => ({ ...p, suspect: true })));
+    }
+    return kept;
   }
 
   /** Deletes the file being drained once none of its events is left to send or retry. */
