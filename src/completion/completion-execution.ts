@@ -358,6 +358,18 @@ export class CompletionExecution {
       usage: result ? usage : null,
     });
 
+    if (outcome === "error" && target === null) {
+      // Refused before any target was tried (every circuit open): no tokens were used, so there is
+      // no usage event; completion_requests_total (above) counts the request.
+      this.input.logger.info("completion finished", {
+        model: request.model,
+        status: outcome,
+        errorCode: error?.code,
+        durationMs: Math.round(durationMs),
+        usageEvent: false,
+      });
+      return;
+    }
     const event: UsageEvent = {
       eventId: crypto.randomUUID(),
       requestId,
