@@ -85,6 +85,8 @@ export class CompletionExecution {
   private aggregator: ResponseAggregator | null = null;
   /** A read of the upstream begun by `advance` that had not finished when its turn ended. */
   private pendingStep: Promise<boolean> | null = null;
+  /** Set once `account` handed the usage event to the sink. */
+  private eventHandedOver = false;
 
   constructor(
     private readonly deps: CompletionDeps,
@@ -340,11 +342,34 @@ export class CompletionExecution {
     const durationMs = performance.now() - this.input.receivedAt;
     const endedAt = Date.now();
     // Off the response path: the answer (or its last chunk) is written first.
-    afterResponse(() => this.account(outcome, error, result, durationMs, endedAt));
+    afterResponse(
+      () => this.account(outcome, error, result, durationMs, endedAt),
+      (e) => this.accountingFailed(e, outcome, result),
+    );
   }
 
-  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
-    const { request, requestId, receivedAt } = this.input;
+  /** Accounting threw: if that was before the usage event reached the sink, the loss is counted and logged. */
+  private accountingFailed(e: unknown, outcome: Outcome, result: NormalizerResult | null): void {
+    const { request, requestId } = this.input;
+    if (this.eventHandedOver) {
+      this.input.logger.error("completion accounting failed after its usage event was published", { requestId, error: e as Error });
+      return;
+    }
+    const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    this.deps.metrics.usageEvents.inc({ result: "lost" });
+    this.input.logger.error("usage event lost: completion accounting failed", {
+      error: (e as Error)?.message ?? String(e),
+      requestId,
+      model: request.model,
+      providerId: this.target?.providerId,
+      status: outcome,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+    });
+  }
+
+  private recordMetrics(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number): void {
+    const { request, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
     this.deps.completionMetrics.record({
@@ -357,6 +382,18 @@ export class CompletionExecution {
       timeToFirstTokenSeconds: request.stream && this.firstChunkAt !== null ? (this.firstChunkAt - receivedAt) / 1000 : null,
       usage: result ? usage : null,
     });
+  }
+
+  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
+    const { request, requestId, receivedAt } = this.input;
+    const target = this.target;
+    const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    try {
+      this.recordMetrics(outcome, error, result, durationMs);
+    } catch (e) {
+      // The usage event matters more than a metric: go on to publish it.
+      this.input.logger.error("completion metrics could not be recorded", { requestId, error: e as Error });
+    }
 
     if (outcome === "error" && target === null) {
       // Refused before any target was tried (every circuit open): no tokens were used, so there is
@@ -416,6 +453,7 @@ export class CompletionExecution {
       this.deps.metrics.usageEvents.inc({ result: "lost" });
       lostEventLog(this.input.logger, event, e);
     }
+    this.eventHandedOver = true;
     this.input.logger.info("completion finished", {
       model: request.model,
       providerId: target?.providerId,
