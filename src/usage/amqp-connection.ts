@@ -18,10 +18,10 @@ export interface OutgoingMessage {
  * `confirmed`: the broker has taken responsibility for the message. Anything else means it may
  * not have: `nacked` (e.g. a queue full with `x-overflow: reject-publish`), `unroutable` (no
  * queue bound to take it), `refused` (the broker closed the channel over a publish, e.g. a message
- * above its `max_message_size`: see `lastRefusal`), `failed` (the connection or channel went away
- * before the confirm).
+ * above its `max_message_size`: see `lastRefusal`), `unsendable` (the client library cannot encode
+ * it at all: see `unsendable`), `failed` (the connection or channel went away before the confirm).
  */
-export type PublishOutcome = "confirmed" | "nacked" | "unroutable" | "refused" | "failed";
+export type PublishOutcome = "confirmed" | "nacked" | "unroutable" | "refused" | "unsendable" | "failed";
 
 export type LinkState = "connecting" | "connected" | "blocked" | "disconnected" | "closed";
 
@@ -86,6 +86,8 @@ export class AmqpConnection {
   private readonly confirmTimeoutMs: number;
   /** The broker's words the last time it closed the channel over a publish. */
   lastRefusal: string | null = null;
+  /** Why each message reported `unsendable` could not be encoded, by message id; the caller deletes what it read. */
+  readonly unsendable = new Map<string, string>();
 
   constructor(private readonly options: AmqpConnectionOptions) {
     this.initialMs = options.reconnectInitialMs ?? 500;
@@ -171,6 +173,12 @@ export class AmqpConnection {
               },
             );
           } catch (e) {
+            if (e instanceof TypeError || e instanceof RangeError) {
+              // amqplib cannot encode this message (e.g. a message_id over 255 bytes, from a
+              // damaged spool); nothing was sent and the channel is fine. It never will be sendable.
+              this.unsendable.set(message.id, `the AMQP client cannot encode the message: ${e.message}`);
+              return settle("unsendable");
+            }
             // amqplib throws when the channel is already closed: this session is done.
             settle("failed");
             session.lose(asError(e));

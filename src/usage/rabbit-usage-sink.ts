@@ -343,6 +343,7 @@ export class RabbitUsageSink implements UsageSink {
     let unroutable = 0;
     const failed: Outgoing[] = [];
     const refused: Outgoing[] = [];
+    const unsendable: Outgoing[] = [];
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome === "confirmed") {
@@ -352,11 +353,17 @@ export class RabbitUsageSink implements UsageSink {
       }
       if (outcome === "unroutable") unroutable++;
       if (outcome === "refused") refused.push(item);
+      else if (outcome === "unsendable") unsendable.push(item);
       else failed.push(item);
     });
     const kept = refused.length > 0 ? await this.triage(refused, batch.length === 1) : [];
+    for (const item of unsendable) {
+      const reason = this.link.unsendable.get(item.id) ?? "the AMQP client cannot encode the message";
+      this.link.unsendable.delete(item.id);
+      kept.push(...(await this.park([item], reason)));
+    }
     this.retry.push(...kept, ...failed);
-    failed.push(...refused);
+    failed.push(...refused, ...unsendable);
     if (confirmed > 0) this.metrics?.usageEvents.inc({ result: "published" }, confirmed);
     if (failed.length > 0) this.metrics?.usageEvents.inc({ result: "failed" }, failed.length);
     if (unroutable > 0) {
@@ -405,12 +412,17 @@ export class RabbitUsageSink implements UsageSink {
       if ((item.refusals ?? 0) >= this.tuning.deadLetterAfterRefusals) park.push(item);
       else kept.push({ ...item, suspect: maxBytes === null });
     }
-    if (park.length === 0) return kept;
+    if (park.length > 0) kept.push(...(await this.park(park, reason)));
+    return kept;
+  }
+
+  /** Writes events to the dead-letter file; returns those it could not write (kept, each to go alone). */
+  private async park(park: Outgoing[], reason: string): Promise<Outgoing[]> {
     try {
       const file = await this.deadLetters.park(park.map((p) => p.line), reason);
       for (const item of park) {
         this.delivered(item);
-        this.logger.error("usage event refused by RabbitMQ; parked in the dead-letter file", {
+        this.logger.error("usage event refused; parked in the dead-letter file", {
           eventId: item.id,
           reason,
           bytes: item.body.length,
@@ -421,9 +433,9 @@ export class RabbitUsageSink implements UsageSink {
     } catch (e) {
       // Nothing may be lost: keep them (each on its own, so they block nothing) and try again.
       this.noteSpoolError("cannot write the usage event dead-letter file; the refused events are kept", e);
-      kept.push(...park.map((p) => ({ ...p, suspect: true })));
+      return park.map((p) => ({ ...p, suspect: true }));
     }
-    return kept;
+    return [];
   }
 
   /** Deletes the file being drained once none of its events is left to send or retry. */

@@ -105,7 +105,7 @@ describe("a usage event the broker refuses", () => {
     expect(parked[0]!.event).toEqual(JSON.parse(JSON.stringify(bad)));
     expect(parked[0]!.reason).toContain(`larger than configured max size ${MAX_MESSAGE_SIZE}`);
     expect(typeof parked[0]!.deadLetteredAt).toBe("string");
-    const line = logs.lines.find((l) => l.msg === "usage event refused by RabbitMQ; parked in the dead-letter file");
+    const line = logs.lines.find((l) => l.msg === "usage event refused; parked in the dead-letter file");
     expect(line).toMatchObject({ level: "error", eventId: bad.eventId, reason: expect.stringContaining("PRECONDITION_FAILED") });
     await waitFor("nothing pending", () => sink.health().pending === 0, 5_000);
 
@@ -151,14 +151,35 @@ describe("a usage event the broker refuses", () => {
     const received = await consumeUsageEvents(broker.url, queue, untilAllOf(good.map((e) => e.eventId)), 15_000);
     expect(new Set(idsOf(received))).toEqual(new Set(good.map((e) => e.eventId)));
     await waitFor("the spool to empty", () => sink.health().pending === 0, 5_000);
+    // The delivered file is deleted just after its last confirm.
+    await waitFor("the spool file to be deleted", () => readdirSync(spoolDir).filter((f) => f.endsWith(".ndjson")).length === 0, 5_000);
     expect(deadLetters(spoolDir).map((d) => d.event.eventId)).toEqual([bad.eventId]);
-    expect(readdirSync(spoolDir).filter((f) => f.endsWith(".ndjson"))).toEqual([]);
     await sink.close(2_000);
 
     // The next start finds nothing to send: the parked event is not in the spool any more.
     const again = await sinkFor(settings, createMetrics({ defaultMetrics: false }));
     expect(again.pending).toBe(0);
     await again.close(1_000);
+  }, 30_000);
+});
+
+describe("a spooled event the AMQP client cannot encode", () => {
+  test("an eventId over 255 bytes (a damaged spool) is parked at once; the rest flow and the connection stays", async () => {
+    const { settings, spoolDir, queue } = await setup("unsendable");
+    const bad = usageEvent({ eventId: "x".repeat(300) });
+    const good = Array.from({ length: 3 }, () => usageEvent());
+    writeFileSync(join(spoolDir, "usage-events-000000000001.ndjson"), `${[good[0], bad, ...good.slice(1)].map((e) => JSON.stringify(e)).join("\n")}\n`);
+    const metrics = createMetrics({ defaultMetrics: false });
+    const logs = captureLogs();
+    const sink = await sinkFor(settings, metrics, logs.logger);
+    const received = await consumeUsageEvents(broker.url, queue, untilAllOf(good.map((e) => e.eventId)), 15_000);
+    expect(new Set(idsOf(received))).toEqual(new Set(good.map((e) => e.eventId)));
+    await waitFor("the spool to empty", () => sink.health().pending === 0, 5_000);
+    const parked = deadLetters(spoolDir);
+    expect(parked.map((d) => d.event.eventId)).toEqual([bad.eventId]);
+    expect(parked[0]!.reason).toContain("messageId");
+    expect(await deadLettered(metrics)).toBe(1);
+    expect(logs.lines.filter((l) => l.msg === "RabbitMQ connection lost; reconnecting")).toHaveLength(0);
   }, 30_000);
 });
 
