@@ -217,7 +217,11 @@ export class UsageEventEncoder {
     readonly limits: EventLimits,
     private readonly logger: Logger,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    // Shown on /metrics from the start, at 0, so rates and alerts work at once.
+    for (const reason of ["too_large", "unserialisable"]) metrics?.usageEventsDegraded.inc({ reason }, 0);
+    metrics?.usageEvents.inc({ result: "lost" }, 0);
+  }
 
   encode(event: UsageEvent): EncodedEvent | null {
     let encoded: EncodedEvent | null = null;

@@ -157,6 +157,10 @@ describe("usage event caps", () => {
       expect(event.inputTokens).toBeGreaterThan(500_000);
       expect(Buffer.byteLength(JSON.stringify(event.messages))).toBeLessThanOrEqual(100_000);
       expect(event.truncated).toEqual({ messages: { reason: "too_large", bytes: expect.any(Number), limit: 100_000 } });
+      const text = await (await fetch(`${base}/metrics`)).text();
+      expect(text).toContain('completion_usage_events_degraded_total{reason="too_large"} 1');
+      expect(text).toContain('completion_usage_events_degraded_total{reason="unserialisable"} 0');
+      expect(text).toContain('completion_usage_events_total{result="lost"} 0');
     } finally {
       await service.stop(1_000);
     }
