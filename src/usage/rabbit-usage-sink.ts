@@ -90,6 +90,8 @@ interface Outgoing extends OutgoingMessage {
   suspect?: boolean;
   /** Times the broker refused it sent on its own. */
   refusals?: number;
+  /** `confirmedTotal` when it was first refused on its own: did others get through since? */
+  confirmedAtFirstRefusal?: number;
 }
 
 const MAINTENANCE_INTERVAL_MS = 200;
@@ -122,6 +124,10 @@ export class RabbitUsageSink implements UsageSink {
   private unroutable = false;
   private lastUnroutableWarnAt = 0;
   private retryDelayMs = 0;
+  /** Events the broker confirmed since start. */
+  private confirmedTotal = 0;
+  /** Whose turn it is when a suspect refused before waits: its own, or a batch of the others. */
+  private suspectsTurn = true;
   private readonly encoder: UsageEventEncoder;
   private readonly deadLetters: DeadLetterFile;
 
@@ -270,10 +276,22 @@ export class RabbitUsageSink implements UsageSink {
 
   private async nextBatch(): Promise<Outgoing[]> {
     const size = this.tuning.batchSize;
-    // An event of a refused batch goes alone, so a refusal names it.
-    if (this.retry[0]?.suspect) return this.retry.splice(0, 1);
-    const end = this.retry.findIndex((r) => r.suspect);
-    const batch = this.retry.splice(0, Math.min(size, end < 0 ? size : end));
+    // An event of a refused batch goes alone, so a refusal names it. One refused on its own before
+    // takes turns with batches of the others: they are not held up, and their getting through
+    // tells a refusal of the event from a refusal of everything.
+    const front = this.retry[0];
+    if (front?.suspect) {
+      const others = this.memory.length > 0 || (this.draining?.unsent.length ?? 0) > 0 || this.retry.some((r) => !r.suspect);
+      if (!front.refusals || this.suspectsTurn || !others) {
+        this.suspectsTurn = false;
+        return this.retry.splice(0, 1);
+      }
+      this.suspectsTurn = true;
+    }
+    const batch: Outgoing[] = [];
+    if (this.retry.length > 0) {
+      this.retry = this.retry.filter((r) => (r.suspect || batch.length >= size ? true : (batch.push(r), false)));
+    }
     if (batch.length >= size) return batch;
     // Events being written out are older than anything left in memory: let them land first.
     if (this.spilling) await this.spilling;
@@ -349,6 +367,9 @@ export class RabbitUsageSink implements UsageSink {
       if (outcome === "confirmed") {
         confirmed++;
         this.delivered(item);
+        // Refused before, taken now: the refusals were the broker's, not this event's. The others
+        // held as suspects can go in batches again.
+        if (item.refusals) for (const r of this.retry) r.suspect = false;
         return;
       }
       if (outcome === "unroutable") unroutable++;
@@ -364,6 +385,7 @@ export class RabbitUsageSink implements UsageSink {
     }
     this.retry.push(...kept, ...failed);
     failed.push(...refused, ...unsendable);
+    this.confirmedTotal += confirmed;
     if (confirmed > 0) this.metrics?.usageEvents.inc({ result: "published" }, confirmed);
     if (failed.length > 0) this.metrics?.usageEvents.inc({ result: "failed" }, failed.length);
     if (unroutable > 0) {
@@ -408,8 +430,14 @@ export class RabbitUsageSink implements UsageSink {
         park.push(item);
         continue;
       }
-      if (alone && maxBytes === null) item.refusals = (item.refusals ?? 0) + 1;
-      if ((item.refusals ?? 0) >= this.tuning.deadLetterAfterRefusals) park.push(item);
+      if (alone && maxBytes === null) {
+        item.refusals = (item.refusals ?? 0) + 1;
+        item.confirmedAtFirstRefusal ??= this.confirmedTotal;
+      }
+      // Parked only while others get through: a broker refusing everything (e.g. no write
+      // permission) is not a reason to park every event; they wait and are retried, backing off.
+      const othersGotThrough = this.confirmedTotal > (item.confirmedAtFirstRefusal ?? Number.POSITIVE_INFINITY);
+      if ((item.refusals ?? 0) >= this.tuning.deadLetterAfterRefusals && othersGotThrough) park.push(item);
       else kept.push({ ...item, suspect: maxBytes === null });
     }
     if (park.length > 0) kept.push(...(await this.park(park, reason)));

@@ -163,6 +163,33 @@ describe("a usage event the broker refuses", () => {
   }, 30_000);
 });
 
+describe("a broker that refuses every publish", () => {
+  test("(no write permission) parks nothing: events wait, refusals back off, and all go out once it is fixed", async () => {
+    const { settings, spoolDir, queue } = await setup("no-write");
+    await broker.ctl("set_permissions", "-p", "/", "guest", ".*", "^$", ".*");
+    try {
+      const metrics = createMetrics({ defaultMetrics: false });
+      const logs = captureLogs();
+      const sink = await sinkFor(settings, metrics, logs.logger);
+      const events = Array.from({ length: 6 }, () => usageEvent());
+      for (const e of events) sink.publish(e);
+      await waitFor("a refusal", () => logs.lines.some((l) => l.msg === "RabbitMQ channel error"), 10_000);
+      expect(logs.lines.find((l) => l.msg === "RabbitMQ channel error")!.error).toContain("ACCESS_REFUSED");
+      await Bun.sleep(4_000);
+      expect(await deadLettered(metrics)).toBe(0);
+      expect(deadLetters(spoolDir)).toEqual([]);
+      // Backing off (0.1 s doubling to 1 s here): about ten refusals in 4 s, not hundreds.
+      expect(logs.lines.filter((l) => l.msg === "RabbitMQ channel error").length).toBeLessThanOrEqual(20);
+      await broker.ctl("set_permissions", "-p", "/", "guest", ".*", ".*", ".*");
+      const received = await consumeUsageEvents(broker.url, queue, untilAllOf(events.map((e) => e.eventId)), 15_000);
+      expect(new Set(idsOf(received))).toEqual(new Set(events.map((e) => e.eventId)));
+      expect(await deadLettered(metrics)).toBe(0);
+    } finally {
+      await broker.ctl("set_permissions", "-p", "/", "guest", ".*", ".*", ".*");
+    }
+  }, 40_000);
+});
+
 describe("a spooled event the AMQP client cannot encode", () => {
   test("an eventId over 255 bytes (a damaged spool) is parked at once; the rest flow and the connection stays", async () => {
     const { settings, spoolDir, queue } = await setup("unsendable");
