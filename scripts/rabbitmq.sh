@@ -6,6 +6,9 @@
 #   scripts/rabbitmq.sh kill <dir>           kill -9 (a crash, for fault tests)
 #   scripts/rabbitmq.sh ctl <dir> <args...>  rabbitmqctl against that node (e.g. close_all_connections x)
 #
+# RABBITMQ_MAX_MESSAGE_SIZE=<bytes> at `start` sets the node's max_message_size (the largest message
+# it accepts; RabbitMQ's own default otherwise), e.g. to test what happens to a message it refuses.
+#
 # Everything the node owns (cookie, mnesia, logs, pid file, config) lives under <dir>, so several
 # nodes run side by side. The node name and port chosen at the first start are kept in <dir>/node.env,
 # so a later start reuses the same data (durable queues and persistent messages survive).
@@ -82,6 +85,10 @@ start() {
 log.console = false
 log.file.level = warning
 EOF
+  if [ -n "${RABBITMQ_MAX_MESSAGE_SIZE:-}" ]; then
+    [[ "$RABBITMQ_MAX_MESSAGE_SIZE" =~ ^[0-9]+$ ]] || die "RABBITMQ_MAX_MESSAGE_SIZE must be a number of bytes"
+    echo "max_message_size = $RABBITMQ_MAX_MESSAGE_SIZE" >>"$RABBITMQ_CONFIG_FILE"
+  fi
   if ! pid_alive; then
     rm -f "$RABBITMQ_PID_FILE"
     setsid "$BIN_DIR/rabbitmq-server" </dev/null >>"$dir/log/server.out" 2>&1 &

@@ -14,7 +14,7 @@ import { createMetrics, type Metrics } from "./observability/metrics";
 import { createGuards } from "./auth/create-guards";
 import { CompletionService } from "./service";
 import { createRabbitSink } from "./usage/rabbit-sink-factory";
-import { LogUsageSink } from "./usage/log-sink";
+import { createLogSink } from "./usage/log-sink";
 import type { UsageSink } from "./usage/usage-event";
 
 function fail(message: string): never {
@@ -43,8 +43,7 @@ function mappingSourceFor(settings: Settings, env: Record<string, string | undef
 async function createSink(settings: Settings, logger: Logger, metrics: Metrics): Promise<UsageSink> {
   if (!settings.rabbitmqUrl) {
     logger.info("RABBITMQ_URL is not set: usage events go to stdout (log sink)");
-    const published = metrics.summed(metrics.usageEvents, { result: "published" });
-    return new LogUsageSink(stdoutLines, () => published.inc());
+    return createLogSink(settings, logger, metrics, stdoutLines);
   }
   return createRabbitSink(settings, logger, metrics);
 }

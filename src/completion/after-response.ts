@@ -5,11 +5,17 @@
  * waiting at once (shutdown, before the sink closes), so nothing queued here is ever dropped by a
  * graceful stop.
  */
-let tasks: (() => void)[] = [];
+interface Task {
+  run(): void;
+  /** Told when `run` throws; it must say what was not accounted for (the usage event, if it was lost). */
+  failed?(error: unknown): void;
+}
+
+let tasks: Task[] = [];
 let scheduled = false;
 
-export function afterResponse(task: () => void): void {
-  tasks.push(task);
+export function afterResponse(run: () => void, failed?: (error: unknown) => void): void {
+  tasks.push({ run, failed });
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushAfterResponse);
@@ -22,11 +28,17 @@ export function flushAfterResponse(): void {
   const now = tasks;
   tasks = [];
   for (let i = 0; i < now.length; i++) {
+    const task = now[i]!;
     try {
-      now[i]!();
+      task.run();
     } catch (error) {
       // A fault in one completion's accounting must not skip the others' or stop the process.
-      console.error("completion-service: accounting failed:", error);
+      try {
+        if (task.failed) task.failed(error);
+        else console.error("completion-service: accounting failed:", error);
+      } catch {
+        console.error("completion-service: accounting failed:", error);
+      }
     }
   }
 }

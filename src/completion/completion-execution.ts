@@ -23,6 +23,7 @@ import { afterResponse } from "./after-response";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
+import { lostEventLog } from "../usage/event-encoding";
 import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
 import { failureDetail } from "../providers/upstream-error";
@@ -97,6 +98,8 @@ export class CompletionExecution {
   private stoppedResult: NormalizerResult | null = null;
   /** Streaming: the first chunk is queued, the answer is under way. */
   private opened = false;
+  /** Set once `account` handed the usage event to the sink. */
+  private eventHandedOver = false;
 
   constructor(
     private readonly deps: CompletionDeps,
@@ -395,11 +398,34 @@ export class CompletionExecution {
     const durationMs = performance.now() - this.input.receivedAt;
     const endedAt = Date.now();
     // Off the response path: the answer (or its last chunk) is written first.
-    afterResponse(() => this.account(outcome, error, result, durationMs, endedAt));
+    afterResponse(
+      () => this.account(outcome, error, result, durationMs, endedAt),
+      (e) => this.accountingFailed(e, outcome, result),
+    );
   }
 
-  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
-    const { request, requestId, receivedAt } = this.input;
+  /** Accounting threw: if that was before the usage event reached the sink, the loss is counted and logged. */
+  private accountingFailed(e: unknown, outcome: Outcome, result: NormalizerResult | null): void {
+    const { request, requestId } = this.input;
+    if (this.eventHandedOver) {
+      this.input.logger.error("completion accounting failed after its usage event was published", { requestId, error: e as Error });
+      return;
+    }
+    const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    this.deps.metrics.usageEvents.inc({ result: "lost" });
+    this.input.logger.error("usage event lost: completion accounting failed", {
+      error: (e as Error)?.message ?? String(e),
+      requestId,
+      model: request.model,
+      providerId: this.target?.providerId,
+      status: outcome,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+    });
+  }
+
+  private recordMetrics(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number): void {
+    const { request, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
     this.deps.completionMetrics.record({
@@ -412,7 +438,31 @@ export class CompletionExecution {
       timeToFirstTokenSeconds: request.stream && this.firstChunkAt !== null ? (this.firstChunkAt - receivedAt) / 1000 : null,
       usage: result ? usage : null,
     });
+  }
 
+  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
+    const { request, requestId, receivedAt } = this.input;
+    const target = this.target;
+    const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    try {
+      this.recordMetrics(outcome, error, result, durationMs);
+    } catch (e) {
+      // The usage event matters more than a metric: go on to publish it.
+      this.input.logger.error("completion metrics could not be recorded", { requestId, error: e as Error });
+    }
+
+    if (outcome === "error" && target === null) {
+      // Refused before any target was tried (every circuit open): no tokens were used, so there is
+      // no usage event; completion_requests_total (above) counts the request.
+      this.input.logger.info("completion finished", {
+        model: request.model,
+        status: outcome,
+        errorCode: error?.code,
+        durationMs: Math.round(durationMs),
+        usageEvent: false,
+      });
+      return;
+    }
     const event: UsageEvent = {
       eventId: crypto.randomUUID(),
       requestId,
@@ -434,6 +484,13 @@ export class CompletionExecution {
       responseFormat: request.responseFormat ?? null,
       toolChoice: request.toolChoice ?? null,
       toolsCount: request.tools?.length ?? 0,
+      stop: request.stop ?? null,
+      seed: request.seed ?? null,
+      presencePenalty: request.presencePenalty ?? null,
+      frequencyPenalty: request.frequencyPenalty ?? null,
+      reasoningEffort: request.reasoningEffort ?? null,
+      api: this.input.api ?? "completions",
+      cost: null,
       status: outcome,
       finishReason: outcome === "success" ? result!.finishReason : outcome === "error" ? "error" : null,
       error: error ? { code: error.code, message: error.message } : null,
@@ -444,9 +501,15 @@ export class CompletionExecution {
       auth: this.input.auth,
       context: request.context ?? null,
       attempts: this.attempts,
-      api: this.input.api ?? "completions",
     };
-    this.deps.sink.publish(event);
+    try {
+      this.deps.sink.publish(event);
+    } catch (e) {
+      // Sinks do not throw; if one ever does, the loss is counted and the billing figures logged.
+      this.deps.metrics.usageEvents.inc({ result: "lost" });
+      lostEventLog(this.input.logger, event, e);
+    }
+    this.eventHandedOver = true;
     this.input.logger.info("completion finished", {
       model: request.model,
       providerId: target?.providerId,

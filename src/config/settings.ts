@@ -19,6 +19,10 @@ export interface Settings {
   eventsMemoryQueueMax: number;
   /** Usage events per confirmed publish batch. */
   eventsPublishBatchSize: number;
+  /** Caps of a usage event's unbounded fields, in bytes of JSON. */
+  eventsMaxMessagesBytes: number;
+  eventsMaxErrorBytes: number;
+  eventsMaxFieldBytes: number;
   authMode: AuthMode;
   apiKeys: string[];
   jwtSecret?: string;
@@ -106,6 +110,9 @@ export function parseSettings(env: Env): Settings {
     eventsIncludeMessages: bool(env, "EVENTS_INCLUDE_MESSAGES", true),
     eventsMemoryQueueMax: int(env, "EVENTS_MEMORY_QUEUE_MAX", 10_000, 1, 10_000_000),
     eventsPublishBatchSize: int(env, "EVENTS_PUBLISH_BATCH_SIZE", 250, 1, 10_000),
+    eventsMaxMessagesBytes: int(env, "EVENTS_MAX_MESSAGES_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+    eventsMaxErrorBytes: int(env, "EVENTS_MAX_ERROR_BYTES", 8 * 1024, 256, 1024 * 1024),
+    eventsMaxFieldBytes: int(env, "EVENTS_MAX_FIELD_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     authMode,
     apiKeys: (str(env, "API_KEYS") ?? "").split(",").map((k) => k.trim()).filter(Boolean),
     jwtSecret: str(env, "JWT_SECRET"),

@@ -126,10 +126,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     }),
     usageEvents: new Counter({
       name: "completion_usage_events_total",
-      help: "Usage events by result (published, failed, spooled)",
+      help: "Usage events by result (published, failed, spooled, dead_lettered, lost)",
       labelNames: ["result"] as const,
       registers,
       collect,
+    }),
+    usageEventsDegraded: new Counter({
+      name: "completion_usage_events_degraded_total",
+      help: "Usage events published with a field cut to its cap (too_large) or left out (unserialisable)",
+      labelNames: ["reason"] as const,
+      registers,
     }),
     usageEventsPending: new Gauge({
       name: "completion_usage_events_pending",

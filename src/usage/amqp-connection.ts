@@ -17,9 +17,11 @@ export interface OutgoingMessage {
 /**
  * `confirmed`: the broker has taken responsibility for the message. Anything else means it may
  * not have: `nacked` (e.g. a queue full with `x-overflow: reject-publish`), `unroutable` (no
- * queue bound to take it), `failed` (the connection or channel went away before the confirm).
+ * queue bound to take it), `refused` (the broker closed the channel over a publish, e.g. a message
+ * above its `max_message_size`: see `lastRefusal`), `unsendable` (the client library cannot encode
+ * it at all: see `unsendable`), `failed` (the connection or channel went away before the confirm).
  */
-export type PublishOutcome = "confirmed" | "nacked" | "unroutable" | "failed";
+export type PublishOutcome = "confirmed" | "nacked" | "unroutable" | "refused" | "unsendable" | "failed";
 
 export type LinkState = "connecting" | "connected" | "blocked" | "disconnected" | "closed";
 
@@ -59,6 +61,8 @@ interface Session {
   /** message_ids the broker returned as unroutable; the confirm that follows is not a delivery. */
   returned: Set<string>;
   blockedReason: string | null;
+  /** Why the broker closed the channel (a channel error such as PRECONDITION_FAILED), if it did. */
+  refusal: string | null;
 }
 
 const STILL_DOWN_LOG_INTERVAL_MS = 60_000;
@@ -80,6 +84,10 @@ export class AmqpConnection {
   private readonly maxMs: number;
   private readonly connectTimeoutMs: number;
   private readonly confirmTimeoutMs: number;
+  /** The broker's words the last time it closed the channel over a publish. */
+  lastRefusal: string | null = null;
+  /** Why each message reported `unsendable` could not be encoded, by message id; the caller deletes what it read. */
+  readonly unsendable = new Map<string, string>();
 
   constructor(private readonly options: AmqpConnectionOptions) {
     this.initialMs = options.reconnectInitialMs ?? 500;
@@ -160,11 +168,17 @@ export class AmqpConnection {
                 mandatory: true,
               },
               (err: unknown) => {
-                if (err) settle(/nack/i.test(String((err as Error).message ?? err)) ? "nacked" : "failed");
+                if (err) settle(/nack/i.test(String((err as Error).message ?? err)) ? "nacked" : session.refusal ? "refused" : "failed");
                 else settle(session.returned.delete(message.id) ? "unroutable" : "confirmed");
               },
             );
           } catch (e) {
+            if (e instanceof TypeError || e instanceof RangeError) {
+              // amqplib cannot encode this message (e.g. a message_id over 255 bytes, from a
+              // damaged spool); nothing was sent and the channel is fine. It never will be sendable.
+              this.unsendable.set(message.id, `the AMQP client cannot encode the message: ${e.message}`);
+              return settle("unsendable");
+            }
             // amqplib throws when the channel is already closed: this session is done.
             settle("failed");
             session.lose(asError(e));
@@ -266,11 +280,12 @@ export class AmqpConnection {
       lose: (reason) => {
         session.dead = true;
         lose(reason);
-        for (const settle of [...session.outstanding]) settle("failed");
+        for (const settle of [...session.outstanding]) settle(session.refusal ? "refused" : "failed");
       },
       outstanding: new Set(),
       returned: new Set(),
       blockedReason: null,
+      refusal: null,
     };
     // Without an 'error' listener, an error event (a broker killed mid-frame) crashes the process.
     model.on("error", (e: Error) => this.options.logger.warn("RabbitMQ connection error", { error: e.message }));
@@ -293,7 +308,14 @@ export class AmqpConnection {
     );
     try {
       const channel = await Promise.race([model.createConfirmChannel(), failed]);
-      channel.on("error", (e: Error) => this.options.logger.warn("RabbitMQ channel error", { error: e.message }));
+      channel.on("error", (e: Error) => {
+        // A channel error from the server (emitted before 'close') refuses what was in flight.
+        if (session.channel !== null) {
+          session.refusal = e.message;
+          this.lastRefusal = e.message;
+        }
+        this.options.logger.warn("RabbitMQ channel error", { error: e.message });
+      });
       channel.on("close", () => session.lose(new Error("channel closed")));
       channel.on("return", (message) => {
         const id = message.properties.messageId;

@@ -2,6 +2,7 @@
 import type { Settings } from "../config/settings";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
+import { eventLimitsFrom, UsageEventEncoder } from "./event-encoding";
 import { EventSpool } from "./event-spool";
 import { RabbitUsageSink, type RabbitSinkTuning } from "./rabbit-usage-sink";
 
@@ -26,6 +27,7 @@ export async function createRabbitSink(
     spool,
     logger: log,
     metrics,
+    encoder: new UsageEventEncoder(eventLimitsFrom(settings), log, metrics),
     tuning: { memoryQueueMax: settings.eventsMemoryQueueMax, batchSize: settings.eventsPublishBatchSize, ...tuning },
   });
   sink.start();

@@ -11,10 +11,18 @@
  * Delivery order: retries of the last batch, then the spool (oldest file first), then the memory
  * queue. Events move from the front of the memory queue to the end of the spool, so apart from
  * retries this is the order in which they were accepted.
+ *
+ * One event the broker refuses (it closes the channel, e.g. a message above its
+ * `max_message_size`) must not hold up the rest: when the broker names the size it refused, every
+ * event above it is parked in the dead-letter file at once; otherwise the events of the refused
+ * batch are sent again one at a time, and one refused on its own `deadLetterAfterRefusals` times
+ * is parked. Refusals back off like nacks, so a refused event never makes the publisher spin.
  */
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";
 import { AmqpConnection, type LinkStatus, type OutgoingMessage, type PublishOutcome } from "./amqp-connection";
+import { DeadLetterFile } from "./dead-letter";
+import { DEFAULT_EVENT_LIMITS, UsageEventEncoder, type EncodedEvent } from "./event-encoding";
 import type { EventSpool, SpoolSegment } from "./event-spool";
 import { Fifo } from "./fifo";
 import { Signal } from "./signal";
@@ -36,6 +44,8 @@ export interface RabbitSinkTuning {
   reconnectMaxMs: number;
   connectTimeoutMs: number;
   confirmTimeoutMs: number;
+  /** An event the broker refused this many times on its own (for a reason other than its size) is parked. */
+  deadLetterAfterRefusals: number;
 }
 
 export const DEFAULT_TUNING: RabbitSinkTuning = {
@@ -49,6 +59,7 @@ export const DEFAULT_TUNING: RabbitSinkTuning = {
   reconnectMaxMs: 5_000,
   connectTimeoutMs: 5_000,
   confirmTimeoutMs: 30_000,
+  deadLetterAfterRefusals: 5,
 };
 
 export interface RabbitSinkOptions {
@@ -59,11 +70,15 @@ export interface RabbitSinkOptions {
   logger: Logger;
   metrics?: Metrics;
   tuning?: Partial<RabbitSinkTuning>;
+  /** Bounds events and reports what it cut; by default the built-in caps, on `logger` and `metrics`. */
+  encoder?: UsageEventEncoder;
 }
 
 interface MemoryEntry {
   event: UsageEvent;
   acceptedAt: number;
+  /** Its line, once made (an entry put back after a failed spill is not encoded twice). */
+  encoded?: EncodedEvent | null;
 }
 
 /** An event on its way: its JSON line, and the spool file it came from (null: from memory). */
@@ -71,6 +86,12 @@ interface Outgoing extends OutgoingMessage {
   line: string;
   segment: SpoolSegment | null;
   acceptedAt: number;
+  /** In a batch the broker refused: sent on its own until it is confirmed or parked. */
+  suspect?: boolean;
+  /** Times the broker refused it sent on its own. */
+  refusals?: number;
+  /** `confirmedTotal` when it was first refused on its own: did others get through since? */
+  confirmedAtFirstRefusal?: number;
 }
 
 const MAINTENANCE_INTERVAL_MS = 200;
@@ -103,6 +124,12 @@ export class RabbitUsageSink implements UsageSink {
   private unroutable = false;
   private lastUnroutableWarnAt = 0;
   private retryDelayMs = 0;
+  /** Events the broker confirmed since start. */
+  private confirmedTotal = 0;
+  /** Whose turn it is when a suspect refused before waits: its own, or a batch of the others. */
+  private suspectsTurn = true;
+  private readonly encoder: UsageEventEncoder;
+  private readonly deadLetters: DeadLetterFile;
 
   private readonly work = new Signal();
   private readonly progress = new Signal();
@@ -122,6 +149,8 @@ export class RabbitUsageSink implements UsageSink {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.exchange = options.exchange;
     this.routingKey = options.routingKey;
+    this.encoder = options.encoder ?? new UsageEventEncoder(DEFAULT_EVENT_LIMITS, options.logger, options.metrics);
+    this.deadLetters = new DeadLetterFile(options.spool.dir);
     this.link = new AmqpConnection({
       url: options.url,
       exchange: options.exchange,
@@ -146,7 +175,7 @@ export class RabbitUsageSink implements UsageSink {
     this.link.start();
     this.pumpDone = this.pump();
     // Every result shows on /metrics from the start, at 0, so rates and alerts work at once.
-    for (const result of ["published", "failed", "spooled"] as const) this.metrics?.usageEvents.inc({ result }, 0);
+    for (const result of ["published", "failed", "spooled", "dead_lettered", "lost"] as const) this.metrics?.usageEvents.inc({ result }, 0);
     this.timer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.timer.unref?.();
     this.updateGauge();
@@ -233,8 +262,9 @@ export class RabbitUsageSink implements UsageSink {
     const failures = await this.settle(batch, outcomes);
     if (failures === 0) {
       this.retryDelayMs = 0;
-    } else if (this.link.ready) {
-      // Connected but refused (nack, unroutable): give the broker or the operator time.
+    } else if (this.link.ready || outcomes.includes("refused")) {
+      // Connected but refused (nack, unroutable), or the channel closed over a publish (the
+      // reconnect is immediate): give the broker or the operator time, never spin.
       this.retryDelayMs = Math.min(this.tuning.retryDelayMaxMs, Math.max(this.tuning.retryDelayMinMs, this.retryDelayMs * 2));
       await Promise.race([Bun.sleep(this.retryDelayMs), this.stopRequested]);
     }
@@ -246,7 +276,22 @@ export class RabbitUsageSink implements UsageSink {
 
   private async nextBatch(): Promise<Outgoing[]> {
     const size = this.tuning.batchSize;
-    const batch = this.retry.splice(0, size);
+    // An event of a refused batch goes alone, so a refusal names it. One refused on its own before
+    // takes turns with batches of the others: they are not held up, and their getting through
+    // tells a refusal of the event from a refusal of everything.
+    const front = this.retry[0];
+    if (front?.suspect) {
+      const others = this.memory.length > 0 || (this.draining?.unsent.length ?? 0) > 0 || this.retry.some((r) => !r.suspect);
+      if (!front.refusals || this.suspectsTurn || !others) {
+        this.suspectsTurn = false;
+        return this.retry.splice(0, 1);
+      }
+      this.suspectsTurn = true;
+    }
+    const batch: Outgoing[] = [];
+    if (this.retry.length > 0) {
+      this.retry = this.retry.filter((r) => (r.suspect || batch.length >= size ? true : (batch.push(r), false)));
+    }
     if (batch.length >= size) return batch;
     // Events being written out are older than anything left in memory: let them land first.
     if (this.spilling) await this.spilling;
@@ -286,13 +331,15 @@ export class RabbitUsageSink implements UsageSink {
     }
   }
 
+  /** The entry's bounded line; null when not even a fallback could be made (counted and logged as lost). */
+  private encode(entry: MemoryEntry): EncodedEvent | null {
+    if (entry.encoded === undefined) entry.encoded = this.encoder.encode(entry.event);
+    return entry.encoded;
+  }
+
   private fromMemory(entry: MemoryEntry): Outgoing | null {
-    let line: string;
-    try {
-      line = JSON.stringify(entry.event);
-    } catch (e) {
-      // Cannot happen with a well-formed UsageEvent; if it does, retrying would not help.
-      this.logger.error("usage event cannot be serialised; dropped", { error: e as Error, eventId: entry.event.eventId });
+    const encoded = this.encode(entry);
+    if (!encoded) {
       this.updateGauge();
       return null;
     }
@@ -300,9 +347,9 @@ export class RabbitUsageSink implements UsageSink {
     const timestampMs = Date.parse(entry.event.timestamp);
     return {
       id: entry.event.eventId,
-      body: Buffer.from(line),
+      body: encoded.body,
       timestampMs: Number.isFinite(timestampMs) ? timestampMs : entry.acceptedAt,
-      line,
+      line: encoded.line,
       segment: null,
       acceptedAt: entry.acceptedAt,
     };
@@ -313,18 +360,32 @@ export class RabbitUsageSink implements UsageSink {
     let confirmed = 0;
     let unroutable = 0;
     const failed: Outgoing[] = [];
+    const refused: Outgoing[] = [];
+    const unsendable: Outgoing[] = [];
     batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome === "confirmed") {
         confirmed++;
-        if (item.segment) this.spool.settle(item.segment, 1);
-        else this.memoryOutstanding--;
+        this.delivered(item);
+        // Refused before, taken now: the refusals were the broker's, not this event's. The others
+        // held as suspects can go in batches again.
+        if (item.refusals) for (const r of this.retry) r.suspect = false;
         return;
       }
       if (outcome === "unroutable") unroutable++;
-      failed.push(item);
+      if (outcome === "refused") refused.push(item);
+      else if (outcome === "unsendable") unsendable.push(item);
+      else failed.push(item);
     });
-    this.retry.push(...failed);
+    const kept = refused.length > 0 ? await this.triage(refused, batch.length === 1) : [];
+    for (const item of unsendable) {
+      const reason = this.link.unsendable.get(item.id) ?? "the AMQP client cannot encode the message";
+      this.link.unsendable.delete(item.id);
+      kept.push(...(await this.park([item], reason)));
+    }
+    this.retry.push(...kept, ...failed);
+    failed.push(...refused, ...unsendable);
+    this.confirmedTotal += confirmed;
     if (confirmed > 0) this.metrics?.usageEvents.inc({ result: "published" }, confirmed);
     if (failed.length > 0) this.metrics?.usageEvents.inc({ result: "failed" }, failed.length);
     if (unroutable > 0) {
@@ -345,6 +406,64 @@ export class RabbitUsageSink implements UsageSink {
     this.updateGauge();
     this.progress.notify();
     return failed.length;
+  }
+
+  /** An event the publisher is done with (confirmed or parked): out of the spool's or memory's count. */
+  private delivered(item: Outgoing): void {
+    if (item.segment) this.spool.settle(item.segment, 1);
+    else this.memoryOutstanding--;
+  }
+
+  /**
+   * Events of a batch over which the broker closed the channel: those it refused for their size,
+   * and one refused on its own too often, are parked; the rest are returned to be sent again, each
+   * on its own, first.
+   */
+  private async triage(refused: Outgoing[], alone: boolean): Promise<Outgoing[]> {
+    const reason = this.link.lastRefusal ?? "the broker closed the channel";
+    const size = /larger than configured max size (\d+)/i.exec(reason);
+    const maxBytes = size ? Number(size[1]) : null;
+    const park: Outgoing[] = [];
+    const kept: Outgoing[] = [];
+    for (const item of refused) {
+      if (maxBytes !== null && item.body.length > maxBytes) {
+        park.push(item);
+        continue;
+      }
+      if (alone && maxBytes === null) {
+        item.refusals = (item.refusals ?? 0) + 1;
+        item.confirmedAtFirstRefusal ??= this.confirmedTotal;
+      }
+      // Parked only while others get through: a broker refusing everything (e.g. no write
+      // permission) is not a reason to park every event; they wait and are retried, backing off.
+      const othersGotThrough = this.confirmedTotal > (item.confirmedAtFirstRefusal ?? Number.POSITIVE_INFINITY);
+      if ((item.refusals ?? 0) >= this.tuning.deadLetterAfterRefusals && othersGotThrough) park.push(item);
+      else kept.push({ ...item, suspect: maxBytes === null });
+    }
+    if (park.length > 0) kept.push(...(await this.park(park, reason)));
+    return kept;
+  }
+
+  /** Writes events to the dead-letter file; returns those it could not write (kept, each to go alone). */
+  private async park(park: Outgoing[], reason: string): Promise<Outgoing[]> {
+    try {
+      const file = await this.deadLetters.park(park.map((p) => p.line), reason);
+      for (const item of park) {
+        this.delivered(item);
+        this.logger.error("usage event refused; parked in the dead-letter file", {
+          eventId: item.id,
+          reason,
+          bytes: item.body.length,
+          file,
+        });
+      }
+      this.metrics?.usageEvents.inc({ result: "dead_lettered" }, park.length);
+    } catch (e) {
+      // Nothing may be lost: keep them (each on its own, so they block nothing) and try again.
+      this.noteSpoolError("cannot write the usage event dead-letter file; the refused events are kept", e);
+      return park.map((p) => ({ ...p, suspect: true }));
+    }
+    return [];
   }
 
   /** Deletes the file being drained once none of its events is left to send or retry. */
@@ -397,12 +516,10 @@ export class RabbitUsageSink implements UsageSink {
     const lines = fromRetry.map((r) => r.line);
     const written: MemoryEntry[] = [];
     for (const entry of entries) {
-      try {
-        lines.push(JSON.stringify(entry.event));
-        written.push(entry);
-      } catch (e) {
-        this.logger.error("usage event cannot be serialised; dropped", { error: e as Error, eventId: entry.event.eventId });
-      }
+      const encoded = this.encode(entry);
+      if (!encoded) continue;
+      lines.push(encoded.line);
+      written.push(entry);
     }
     this.spillingCount = lines.length;
     this.spilling = this.spool
@@ -446,12 +563,14 @@ export class RabbitUsageSink implements UsageSink {
 
   /** After close: straight to a spool file of its own, synchronously (nothing else will run). */
   private spoolLate(event: UsageEvent): void {
+    const encoded = this.encoder.encode(event);
+    if (!encoded) return;
     try {
-      this.spool.appendSync([JSON.stringify(event)]);
+      this.spool.appendSync([encoded.line]);
       this.metrics?.usageEvents.inc({ result: "spooled" });
       this.logger.warn("usage event arrived after the sink closed; spooled", { eventId: event.eventId });
     } catch (e) {
-      this.logLost([JSON.stringify(event)], e);
+      this.logLost([encoded.line], e);
     }
   }
 
@@ -500,11 +619,8 @@ export class RabbitUsageSink implements UsageSink {
     const fromMemory = [
       ...this.retry.filter((r) => r.segment === null).map((r) => r.line),
       ...this.memory.take(this.memory.length).flatMap((entry) => {
-        try {
-          return [JSON.stringify(entry.event)];
-        } catch {
-          return [];
-        }
+        const encoded = this.encode(entry);
+        return encoded ? [encoded.line] : [];
       }),
     ];
     this.memoryOutstanding = 0;

@@ -28,6 +28,13 @@ export interface UsageEvent {
   responseFormat: unknown | null;
   toolChoice: unknown | null;
   toolsCount: number;
+  stop: string[] | null;
+  seed: number | null;
+  presencePenalty: number | null;
+  frequencyPenalty: number | null;
+  reasoningEffort: string | null;
+  /** Not priced yet: always null. */
+  cost: null;
   status: "success" | "error" | "cancelled";
   finishReason: FinishReason | null;
   error: { code: string; message: string } | null;
@@ -42,9 +49,26 @@ export interface UsageEvent {
   attempts: FailedAttempt[];
   /** The API the request came through: our own, or a front door. */
   api: "completions" | "openai_chat" | "anthropic_messages";
+  /** Present only when part of the event was cut or left out to publish it: which, and why. */
+  truncated?: Truncated;
 }
 
 export type UsageAuth = { method: "api_key"; keyName: string } | { method: "jwt"; subject: string };
+
+/**
+ * `too_large`: the field was larger than its cap; its long strings were shortened to fit (or, when
+ * even its structure is larger, it is null). `unserialisable`: the field could not be serialised
+ * (e.g. nested too deep) and is null.
+ */
+export interface TruncationNote {
+  reason: "too_large" | "unserialisable";
+  /** Its serialised size before the cut. */
+  bytes?: number;
+  limit?: number;
+  error?: string;
+}
+
+export type Truncated = Record<string, TruncationNote>;
 
 export type SinkState = "ok" | "degraded";
 

@@ -30,8 +30,11 @@ export function rabbitmqInstalled(): boolean {
   return existsSync(join(BIN_DIR, "rabbitmq-server")) && existsSync(join(BIN_DIR, "rabbitmqctl"));
 }
 
-/** Creates a node in a fresh scratch directory; started unless `start: false`. */
-export async function createPrivateBroker(options: { start?: boolean } = {}): Promise<PrivateBroker> {
+/**
+ * Creates a node in a fresh scratch directory; started unless `start: false`. `maxMessageSize`
+ * (bytes) makes the node refuse larger messages.
+ */
+export async function createPrivateBroker(options: { start?: boolean; maxMessageSize?: number } = {}): Promise<PrivateBroker> {
   if (!rabbitmqInstalled()) {
     throw new Error(
       `RabbitMQ is not installed (${BIN_DIR}/rabbitmq-server not found): ` +
@@ -44,7 +47,10 @@ export async function createPrivateBroker(options: { start?: boolean } = {}): Pr
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     port,
     dir,
-    start: async () => void (await run("start", dir, String(port))),
+    start: async () => {
+      const env: Record<string, string> = options.maxMessageSize ? { RABBITMQ_MAX_MESSAGE_SIZE: String(options.maxMessageSize) } : {};
+      await runWith(env, "start", dir, String(port));
+    },
     stop: async () => void (await run("stop", dir)),
     kill: async () => void (await run("kill", dir)),
     ctl: (...args) => run("ctl", dir, ...args),
@@ -57,8 +63,12 @@ export async function createPrivateBroker(options: { start?: boolean } = {}): Pr
   return broker;
 }
 
-async function run(...args: string[]): Promise<string> {
-  const proc = Bun.spawn(["bash", SCRIPT, ...args], { stdout: "pipe", stderr: "pipe" });
+function run(...args: string[]): Promise<string> {
+  return runWith({}, ...args);
+}
+
+async function runWith(env: Record<string, string>, ...args: string[]): Promise<string> {
+  const proc = Bun.spawn(["bash", SCRIPT, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),

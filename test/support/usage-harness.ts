@@ -129,6 +129,13 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     responseFormat: null,
     toolChoice: null,
     toolsCount: 0,
+    stop: null,
+    seed: null,
+    presencePenalty: null,
+    frequencyPenalty: null,
+    reasoningEffort: null,
+    api: "completions",
+    cost: null,
     status: "success",
     finishReason: "stop",
     error: null,
@@ -139,7 +146,6 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     auth: null,
     context: null,
     attempts: [],
-    api: "completions",
     ...overrides,
   };
 }
