@@ -17,6 +17,7 @@ import { errorResponse, requestContext } from "./http/request-context";
 import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
+import { mappingGauges, type MappingGauges } from "./observability/mapping-gauges";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
 import { flushAfterResponse } from "./completion/after-response";
 import { ProviderFactories } from "./providers/registry";
@@ -51,9 +52,11 @@ export class CompletionService {
   private readonly factories: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   private readonly registry: ProviderFactories | null;
   private lastRefreshError: string | null = null;
+  private readonly mappingGauges: MappingGauges;
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
+    this.mappingGauges = mappingGauges(this.metrics.registry);
     this.registry = options.factories ? null : new ProviderFactories();
     this.factories = options.factories ?? this.registry!.loaded;
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
@@ -112,6 +115,7 @@ export class CompletionService {
       this.metrics.targetState.remove(circuitLabels(gone));
     }
     this.catalog = catalog;
+    this.mappingGauges.lastSuccess.setToCurrentTime();
     this.publishCircuitStates();
   }
 
@@ -130,6 +134,7 @@ export class CompletionService {
   }
 
   startRefresh(intervalMs: number): void {
+    this.mappingGauges.refreshInterval.set(Math.max(0, intervalMs) / 1000);
     if (intervalMs <= 0) return;
     let refreshing = false;
     this.refreshTimer = setInterval(async () => {
