@@ -12,6 +12,7 @@ import type { Mapping, ProviderType } from "./config/mapping";
 import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
 import { completionsRoute } from "./http/completions-route";
+import { apiDocsRoutes } from "./http/api-docs-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
 import { errorResponse, requestContext } from "./http/request-context";
 import type { Logger } from "./observability/logger";
@@ -81,7 +82,8 @@ export class CompletionService {
         }
       })
       .use(requestContext(options.logger))
-      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()));
+      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()))
+      .use(apiDocsRoutes());
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
     this.app = app.use(
       completionsRoute({
