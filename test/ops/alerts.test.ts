@@ -27,14 +27,14 @@ test("promtool check rules accepts alerts.yml", () => {
   const result = promtool("check", "rules", "alerts.yml");
   expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);
   expect(result.exitCode).toBe(0);
-});
+}, 30_000);
 
 test("promtool test rules passes alerts.test.yml: each alert fires when it should and not otherwise", () => {
   const result = promtool("test", "rules", "alerts.test.yml");
   if (result.exitCode !== 0) console.error(result.output);
   expect(result.output).toContain("SUCCESS");
   expect(result.exitCode).toBe(0);
-});
+}, 30_000);
 
 test("every alert has a summary, a description and a runbook, and a unit test where it fires", async () => {
   const tests = Bun.YAML.parse(await Bun.file(join(dir, "alerts.test.yml")).text()) as {

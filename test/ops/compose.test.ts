@@ -52,7 +52,7 @@ test("docker-compose accepts the compose file", () => {
   const run = Bun.spawnSync([tool("docker-compose", "docker-compose"), "-f", composeFile, "config", "-q"], { stdout: "pipe", stderr: "pipe" });
   expect(run.stderr.toString()).toBe("");
   expect(run.exitCode).toBe(0);
-});
+}, 30_000);
 
 test("every file the stack mounts or builds from is in the repository", () => {
   expect(Object.keys(services).sort()).toEqual(["completion-service", "grafana", "prometheus", "rabbitmq"]);
@@ -85,7 +85,7 @@ test("Prometheus: promtool accepts its config and rules, and it scrapes the serv
   const config = Bun.YAML.parse(await Bun.file(configPath).text()) as Obj;
   const job = config.scrape_configs.find((j: Obj) => j.job_name === "completion-service");
   expect(job.static_configs[0].targets).toEqual([`completion-service:${service.environment.PORT ?? 4000}`]);
-});
+}, 30_000);
 
 test("Grafana: the provisioned datasource is the compose Prometheus, and the dashboard is where the provider reads", async () => {
   const grafana = services.grafana!;
@@ -117,7 +117,7 @@ beforeAll(async () => {
     stderr: "pipe",
   });
   if ((await start.exited) !== 0) throw new Error(`RabbitMQ did not start: ${await new Response(start.stderr).text()}`);
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await broker?.dispose();

@@ -139,7 +139,7 @@ beforeAll(async () => {
   }
   // The broker is away: events are spooled after a second.
   await until("usage events to be spooled and scraped", async () => (await query('completion_usage_events_total{result="spooled"} > 0')).length > 0);
-}, 40_000);
+}, 90_000);
 
 afterAll(async () => {
   prometheus?.kill();
@@ -169,7 +169,7 @@ test("every query of every panel returns data", async () => {
     }
   }
   expect(empty).toEqual([]);
-});
+}, 30_000);
 
 test("the template variables list the job, the models and the providers", async () => {
   const values: Record<string, string[]> = {};
@@ -197,4 +197,4 @@ test("Prometheus loads the alert rules, and every metric they name is exported b
   const missing: string[] = [];
   for (const name of names) if ((await query(`${name}{job="${JOB}"}`)).length === 0) missing.push(name);
   expect(missing).toEqual([]);
-});
+}, 30_000);

@@ -10,9 +10,9 @@ import { LogUsageSink } from "../../src/usage/log-sink";
 import { staticMappingSource } from "../support/service-harness";
 import { startService } from "../support/guarded-service";
 
-/** A model whose streams last about a second: long enough to look at a draining service. */
+/** Streams of ~40 s: the service drains for as long as the test needs; the test cancels the stream. */
 const SLOW_MAPPING = {
-  providers: { slow: { type: "mock", chunkSize: 40, chunkDelayMs: 200 } },
+  providers: { slow: { type: "mock", chunkSize: 5, chunkDelayMs: 1000 } },
   models: { slow: { strategy: "fallback", targets: [{ provider: "slow", deploymentName: "slow" }] } },
 };
 
@@ -38,18 +38,20 @@ test("ready is 503 before the mapping loads and while draining; live stays 200 t
   expect(await probe("live")).toEqual({ status: 200, body: { status: "alive" } });
 
   // An open stream keeps the server up while it drains.
+  const client = new AbortController();
   const stream = await fetch(`${base}/api/v1/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: "slow", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    signal: client.signal,
   });
   expect(stream.status).toBe(200);
-  const stopped = service.stop(10_000);
+  const stopped = service.stop(60_000);
   expect(await probe("ready")).toEqual({ status: 503, body: { status: "unavailable" } });
   expect(await probe("live")).toEqual({ status: 200, body: { status: "alive" } });
-  await stream.text();
+  client.abort();
   await stopped;
-});
+}, 30_000);
 
 test("live and ready need no credentials, and ignore bad ones", async () => {
   const svc = await startService({ AUTH_MODE: "api_key", API_KEYS: "probe-routes-key-0123456789" });

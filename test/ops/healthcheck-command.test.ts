@@ -31,8 +31,9 @@ async function freePort(): Promise<number> {
   return p;
 }
 
+/** Streams of ~40 s: the service drains for as long as the test needs; the test cancels the stream. */
 const SLOW_MAPPING = {
-  providers: { slow: { type: "mock", chunkSize: 40, chunkDelayMs: 300 } },
+  providers: { slow: { type: "mock", chunkSize: 5, chunkDelayMs: 1000 } },
   models: { slow: { strategy: "fallback", targets: [{ provider: "slow", deploymentName: "slow" }] } },
 };
 
@@ -45,22 +46,27 @@ test("exits 0 with one line while the service is ready, 1 while it drains", asyn
   });
   await service.loadMapping();
   service.listen(0, "127.0.0.1");
-  const ready = await healthcheck(service.port);
+  const port = service.port;
+  const ready = await healthcheck(port);
   expect(ready.exitCode).toBe(0);
-  expect(ready.stdout).toBe(`healthcheck: ready (http://127.0.0.1:${service.port}/api/v1/health/ready)\n`);
+  expect(ready.stdout).toBe(`healthcheck: ready (http://127.0.0.1:${port}/api/v1/health/ready)\n`);
 
-  const stream = await fetch(`http://127.0.0.1:${service.port}/api/v1/completions`, {
+  // An open stream keeps the server up while it drains.
+  const client = new AbortController();
+  const stream = await fetch(`http://127.0.0.1:${port}/api/v1/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: "slow", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    signal: client.signal,
   });
-  const stopped = service.stop(10_000);
-  const draining = await healthcheck(service.port);
+  expect(stream.status).toBe(200);
+  const stopped = service.stop(60_000);
+  const draining = await healthcheck(port);
   expect(draining.exitCode).toBe(1);
-  expect(draining.stdout).toBe(`healthcheck: not ready, http://127.0.0.1:${service.port}/api/v1/health/ready answered 503\n`);
-  await stream.text();
+  expect(draining.stdout).toBe(`healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready answered 503\n`);
+  client.abort();
   await stopped;
-}, 20_000);
+}, 30_000);
 
 test("exits 1 with one line, quickly, when nothing listens", async () => {
   const port = await freePort();
@@ -68,10 +74,10 @@ test("exits 1 with one line, quickly, when nothing listens", async () => {
   expect(result.exitCode).toBe(1);
   expect(result.stdout).toBe(`healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready: connection refused (nothing listening)\n`);
   expect(result.seconds).toBeLessThan(10);
-});
+}, 30_000);
 
 test("exits 1 naming the problem when PORT is not a port", async () => {
   const result = await healthcheck("http");
   expect(result.exitCode).toBe(1);
   expect(result.stdout).toBe('healthcheck: PORT must be a port number, got "http"\n');
-});
+}, 30_000);

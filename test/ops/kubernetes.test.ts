@@ -96,7 +96,7 @@ test("no object has a field the Kubernetes API does not know (a misspelt probe s
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-});
+}, 60_000);
 
 test("selectors, names and ports tie the objects together", () => {
   const labels = pod.metadata.labels;
@@ -149,7 +149,7 @@ test("probes on the live and ready endpoints, and they answer 200 on the real se
   } finally {
     await svc.stop();
   }
-});
+}, 30_000);
 
 test("non-root, read-only root filesystem, and the spool on the pod's own persistent volume", () => {
   expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532 });

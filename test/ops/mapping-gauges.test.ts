@@ -54,4 +54,4 @@ test("the last successful load is stamped; a failing refresh leaves the stamp wh
   } finally {
     await service.stop(0);
   }
-});
+}, 30_000);

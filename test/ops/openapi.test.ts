@@ -28,7 +28,7 @@ beforeAll(async () => {
   const res = await fetch(`${svc.url}/api/docs/json`);
   expect(res.status).toBe(200);
   doc = await res.json();
-});
+}, 30_000);
 afterAll(() => svc.stop());
 
 /** The document's schema, as served, resolving one level of $ref. */
@@ -129,7 +129,7 @@ test("real answers validate: JSON, streamed text and tool calls, errors, health"
   expectValid(HealthSchema, await (await fetch(`${svc.url}/api/v1/health`)).json());
   expectValid(LiveSchema, await (await fetch(`${svc.url}/api/v1/health/live`)).json());
   expectValid(ReadySchema, await (await fetch(`${svc.url}/api/v1/health/ready`)).json());
-});
+}, 30_000);
 
 test("a readable page at /api/docs points at the document, every time it is asked for", async () => {
   for (let i = 0; i < 2; i++) {
