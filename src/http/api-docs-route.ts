@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document of the API at GET /api/docs/json and a readable page at GET /api/docs
  * (Elysia's OpenAPI plugin; the page is Scalar, loaded from its CDN by the browser). The request
  * schema is the one the completions route validates with; answers, chunks and errors are the
- * schemas of `response-schemas.ts`. Public, like health.
+ * schemas of `response-schemas.ts`. Public, like health. Routes under /v1/ (the OpenAI- and
+ * Anthropic-compatible front doors) are left out: they follow those APIs' own published documents.
  */
 import { openapi } from "@elysiajs/openapi";
 import { CompletionRequestSchema } from "../core/request";
@@ -18,6 +19,8 @@ import {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string) => ({ "application/json": { schema: ref(name) } });
 const requestIdHeader = { "x-request-id": { description: "the client's x-request-id, or one the service made", schema: { type: "string" } } };
+
+const FRONT_DOORS = /^\/v1\//;
 
 /** The statuses a completion can fail with, and when. */
 const COMPLETION_ERRORS: Record<number, string> = {
@@ -40,6 +43,7 @@ export function apiDocsRoutes() {
     path: "/api/docs",
     specPath: "/api/docs/json",
     documentation: documentation as Documentation,
+    exclude: { paths: [FRONT_DOORS] },
   });
 }
 

@@ -96,6 +96,8 @@ export const ErrorSchema = T.Object(
 export const HealthSchema = T.Object(
   {
     status: T.Union([T.Literal("ok"), T.Literal("degraded"), T.Literal("unavailable")]),
+    version: T.Optional(T.String({ description: "the running build's version" })),
+    commit: T.Optional(T.Union([T.String(), T.Null()], { description: "the git commit it was built from" })),
     checks: T.Record(T.String(), T.Unknown(), { description: "mapping, usageEvents, targets, draining, activeStreams" }),
   },
   { ...closed, title: "Health" },
