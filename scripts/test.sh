@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 . scripts/lib/install-dependencies.sh
 
-# RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test.
+# RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test, Prometheus (and promtool)
+# for the alert rules and the dashboard's queries, docker-compose to validate the compose file.
 missing=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian's packages" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -12,6 +12,7 @@ import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { createGuards } from "./auth/create-guards";
+import { healthcheck } from "./cli/healthcheck";
 import { CompletionService } from "./service";
 import { createRabbitSink } from "./usage/rabbit-sink-factory";
 import { createLogSink } from "./usage/log-sink";
@@ -134,4 +135,5 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
+if (process.argv[2] === "healthcheck") process.exit(await healthcheck(process.env, (line) => console.log(line)));
 await main();

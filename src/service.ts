@@ -13,6 +13,7 @@ import type { Mapping, ProviderType } from "./config/mapping";
 import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
 import { completionsRoute } from "./http/completions-route";
+import { apiDocsRoutes } from "./http/api-docs-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
 import { errorResponse, requestContext, requestIdOf } from "./http/request-context";
 import { frontDoorErrors } from "./http/front-door-errors";
@@ -22,6 +23,7 @@ import { anthropicMessagesRoute } from "./http/anthropic/anthropic-messages-rout
 import type { Logger } from "./observability/logger";
 import { CompletionMetrics } from "./observability/completion-metrics";
 import { createMetrics, type Metrics } from "./observability/metrics";
+import { mappingGauges, type MappingGauges } from "./observability/mapping-gauges";
 import type { ProviderAdapterFactory } from "./providers/provider-adapter";
 import { flushAfterResponse } from "./completion/after-response";
 import { ProviderFactories } from "./providers/registry";
@@ -59,9 +61,11 @@ export class CompletionService {
   /** The failing refreshes since the last good one: health says since when, and why. */
   private refreshFailure: { since: string; error: string; attempts: number } | null = null;
   private ignoredFields = "";
+  private readonly mappingGauges: MappingGauges;
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
+    this.mappingGauges = mappingGauges(this.metrics.registry);
     this.registry = options.factories ? null : new ProviderFactories();
     this.factories = options.factories ?? this.registry!.loaded;
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
@@ -89,7 +93,8 @@ export class CompletionService {
       })
       .use(frontDoorErrors(options.logger)) // before the request context: its error hook answers first
       .use(requestContext(options.logger))
-      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()));
+      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()))
+      .use(apiDocsRoutes());
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
     const routeOptions = {
       deps,
@@ -144,6 +149,7 @@ export class CompletionService {
       this.metrics.targetState.remove(circuitLabels(gone));
     }
     this.catalog = catalog;
+    this.mappingGauges.lastSuccess.setToCurrentTime();
     this.publishCircuitStates();
   }
 
@@ -162,6 +168,7 @@ export class CompletionService {
   }
 
   startRefresh(intervalMs: number): void {
+    this.mappingGauges.refreshInterval.set(Math.max(0, intervalMs) / 1000);
     if (intervalMs <= 0) return;
     let refreshing = false;
     this.refreshTimer = setInterval(async () => {
