@@ -25,6 +25,7 @@ import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
+import { costOfUsage } from "../cost/cost-of-usage";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -351,6 +352,7 @@ export class CompletionExecution {
     const { request, requestId, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    const cost = costOfUsage(usage, target?.pricing);
     this.deps.completionMetrics.record({
       model: request.model,
       provider: target?.providerType ?? "none",
@@ -360,6 +362,7 @@ export class CompletionExecution {
       overheadSeconds: Math.max(0, durationMs - this.upstreamWaitMs) / 1000,
       timeToFirstTokenSeconds: request.stream && this.firstChunkAt !== null ? (this.firstChunkAt - receivedAt) / 1000 : null,
       usage: result ? usage : null,
+      cost,
     });
 
     const event: UsageEvent = {
@@ -375,6 +378,7 @@ export class CompletionExecution {
       reasoningTokens: usage.reasoningTokens ?? 0,
       cachedInputTokens: usage.cachedInputTokens ?? 0,
       usageSource: result?.usageSource ?? "estimated",
+      cost,
       stream: request.stream,
       temperature: request.temperature ?? null,
       topP: request.topP ?? null,

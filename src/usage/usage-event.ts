@@ -1,5 +1,6 @@
 /** The usage event of CONTRACT §5, published once per completion. */
 import type { FinishReason } from "../core/events";
+import type { Cost } from "../cost/cost-of-usage";
 
 export interface FailedAttempt {
   providerId: string;
@@ -20,6 +21,8 @@ export interface UsageEvent {
   reasoningTokens: number;
   cachedInputTokens: number;
   usageSource: "provider" | "estimated";
+  /** The token counts priced at the answering target's prices; null when it has none. */
+  cost: Cost | null;
   stream: boolean;
   temperature: number | null;
   topP: number | null;

@@ -121,6 +121,7 @@ export function usageEvent(overrides: Partial<UsageEvent> = {}): UsageEvent {
     reasoningTokens: 0,
     cachedInputTokens: 0,
     usageSource: "provider",
+    cost: null,
     stream: false,
     temperature: null,
     topP: null,
