@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 . scripts/lib/install-dependencies.sh
 
-# RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test.
+# RabbitMQ for the usage-event tests, Redis for the rate-limit tests, wrk for the benchmark's smoke test.
 missing=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} from Debian's packages" >&2

@@ -28,6 +28,9 @@ import { ProviderFactories } from "./providers/registry";
 import { CIRCUIT_STATE_VALUE, type CircuitState, type TargetRef } from "./routing/circuit-breaker";
 import { createRouting, type Routing, type RoutingOptions } from "./routing/routing";
 import type { UsageSink } from "./usage/usage-event";
+import { createRateLimiter } from "./limits/create-rate-limiter";
+import { limitsRoute } from "./limits/limits-route";
+import type { RateLimiter } from "./limits/rate-limiter";
 
 export interface ServiceOptions {
   settings: Settings;
@@ -58,11 +61,14 @@ export class CompletionService {
   /** The failing refreshes since the last good one: health says since when, and why. */
   private refreshFailure: { since: string; error: string; attempts: number } | null = null;
   private ignoredFields = "";
+  /** Null when no limits are configured. */
+  readonly limits: RateLimiter | null;
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
     this.registry = options.factories ? null : new ProviderFactories();
     this.factories = options.factories ?? this.registry!.loaded;
+    this.limits = createRateLimiter(options.settings, options.logger, this.metrics);
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
     const deps: CompletionDeps = {
       catalog: () => this.catalog!,
@@ -72,6 +78,7 @@ export class CompletionService {
       metrics: this.metrics,
       logger: options.logger,
       includeMessages: options.settings.eventsIncludeMessages,
+      limits: this.limits,
     };
     const limit = options.settings.bodyLimitBytes;
     let app = new Elysia({ normalize: false, aot: true })
@@ -104,7 +111,8 @@ export class CompletionService {
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
       .use(openAIChatRoute(doors))
       .use(openAIModelsRoute({ models: () => this.modelNames() }))
-      .use(anthropicMessagesRoute(doors));
+      .use(anthropicMessagesRoute(doors))
+      .use(limitsRoute(() => this.limits));
   }
 
   /** Why the front doors may not serve a completion now (as the completions route's `ready`). */
@@ -208,19 +216,21 @@ export class CompletionService {
     const serving = this.catalog !== null && !this.draining;
     const circuits = this.routing.breakers.notClosed();
     const mapping = this.mappingHealth();
+    const limits = this.limits?.health();
     return {
       serving,
       build: BUILD_INFO,
       // An open circuit leaves the service serving (other targets, other models): degraded, not down.
       // The sink says "degraded" while its broker is away or events wait (spooled, or older than a few
       // seconds): a batch on the wire is not waiting, or health would flap under load.
-      degraded: sink.state !== "ok" || circuits.length > 0 || mapping.status === "degraded",
+      degraded: sink.state !== "ok" || circuits.length > 0 || mapping.status === "degraded" || limits?.status === "degraded",
       checks: {
         mapping,
         usageEvents: sink,
         targets: { status: circuits.length ? "degraded" : "ok", circuitBreaking: this.routing.breakers.enabled, circuits },
         draining: this.draining,
         activeStreams: this.streams.size,
+        ...(limits && { limits }),
       },
     };
   }
@@ -262,6 +272,7 @@ export class CompletionService {
     await this.options.sink.close(Math.max(1000, deadline - Date.now()));
     await this.server?.stop(true);
     this.server = null;
+    this.limits?.close();
   }
 }
 

@@ -26,6 +26,7 @@ import type { Routing } from "../routing/routing";
 import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
 import { isoTime } from "../observability/iso-time";
 import { costOfUsage } from "../cost/cost-of-usage";
+import type { Admission, RateLimiter } from "../limits/rate-limiter";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -35,6 +36,8 @@ export interface CompletionDeps {
   metrics: Metrics;
   logger: Logger;
   includeMessages: boolean;
+  /** Rate limits and budgets; null when none are configured (nothing is checked). */
+  limits?: RateLimiter | null;
 }
 
 export interface CompletionInput {
@@ -47,6 +50,8 @@ export interface CompletionInput {
   logger: Logger;
   /** The API the request came through; "completions" when unset. */
   api?: CompletionApi;
+  /** The rate limits' hold on this request, corrected to its real usage when it is accounted. */
+  admission?: Admission | null;
 }
 
 /** Our own grammar, or the front door a request came through. */
@@ -400,6 +405,7 @@ export class CompletionExecution {
       api: this.input.api ?? "completions",
     };
     this.deps.sink.publish(event);
+    this.input.admission?.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost });
     this.input.logger.info("completion finished", {
       model: request.model,
       providerId: target?.providerId,

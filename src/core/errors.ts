@@ -48,6 +48,8 @@ export interface GatewayErrorOptions {
   details?: FieldProblem[];
   /** Seconds, passed on as `Retry-After`. */
   retryAfter?: number;
+  /** More response headers (a rate limit's standing). */
+  headers?: Record<string, string>;
   /** Whether routing may try again (same or next target). */
   retryable?: boolean;
   /** The upstream HTTP status, when there was one. */
@@ -62,6 +64,7 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly details?: FieldProblem[];
   readonly retryAfter?: number;
+  readonly headers?: Record<string, string>;
   readonly retryable: boolean;
   readonly upstreamStatus?: number;
   readonly credentialsRejected: boolean;
@@ -73,6 +76,7 @@ export class GatewayError extends Error {
     this.status = STATUS[code];
     this.details = options.details;
     this.retryAfter = options.retryAfter;
+    this.headers = options.headers;
     this.retryable = options.retryable ?? false;
     this.upstreamStatus = options.upstreamStatus;
     this.credentialsRejected = options.credentialsRejected ?? false;

@@ -41,6 +41,7 @@ export function completionsRoute(options: CompletionsRouteOptions) {
       if (notReady) return errorResponse(notReady, requestId);
 
       const completionRequest = normalizeRequest(body);
+      const admission = deps.limits ? await deps.limits.admit(auth, completionRequest) : null;
       const execution = new CompletionExecution(deps, {
         request: completionRequest,
         requestId,
@@ -48,6 +49,7 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         clientSignal: request.signal,
         auth,
         logger: log,
+        admission,
       });
       try {
         await execution.open();

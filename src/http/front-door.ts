@@ -51,6 +51,7 @@ export async function openCompletion(
 ): Promise<CompletionExecution | null> {
   const notReady = options.ready();
   if (notReady) throw notReady;
+  const admission = options.deps.limits ? await options.deps.limits.admit(ctx.auth ?? null, request) : null;
   const execution = new CompletionExecution(options.deps, {
     request,
     requestId: ctx.requestId,
@@ -59,6 +60,7 @@ export async function openCompletion(
     auth: ctx.auth ?? null,
     logger: ctx.log,
     api,
+    admission,
   });
   try {
     await execution.open();
