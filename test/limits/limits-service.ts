@@ -72,3 +72,9 @@ export async function settled(svc: LimitedService, count: number): Promise<void>
   await svc.sink.waitFor(count);
   await Bun.sleep(50); // the settlement's script follows the event
 }
+
+/** Waits out the last seconds of a minute, so a test's requests fall in one minute window. */
+export async function awayFromMinuteEdge(marginMs = 3000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await Bun.sleep(left + 50);
+}

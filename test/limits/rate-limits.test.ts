@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { parseSettings, SettingsError } from "../../src/config/settings";
 import { LimitsConfigError } from "../../src/limits/limits-config";
 import { createPrivateRedis, type PrivateRedis } from "../support/redis";
-import { ALPHA, BETA, settled, startLimitedService, type LimitedService } from "./limits-service";
+import { ALPHA, awayFromMinuteEdge, BETA, settled, startLimitedService, type LimitedService } from "./limits-service";
 
 let redis: PrivateRedis;
 let svc: LimitedService | null = null;
@@ -23,6 +23,7 @@ afterAll(() => redis.dispose());
 
 async function start(limits: unknown, env: Record<string, string> = {}): Promise<LimitedService> {
   svc = await startLimitedService({ REDIS_URL: redis.url, LIMITS: JSON.stringify(limits), ...env });
+  await awayFromMinuteEdge();
   return svc;
 }
 
