@@ -98,4 +98,24 @@ describe("Redis unreachable", () => {
     expect(lines(deny, "rate limits: Redis unreachable")).toHaveLength(1);
     expect(lines(deny, "rate limits: Redis unreachable")[0]!.msg).toContain("refused with 503");
   }, 30_000);
+
+  test("a hung Redis (answering nothing) costs each request at most LIMITS_REDIS_TIMEOUT_MS, then the mode decides", async () => {
+    expect((await allow.complete({ model: "m" })).status).toBe(200);
+    redis.pause();
+    try {
+      const started = performance.now();
+      const [allowed, denied] = await Promise.all([allow.complete({ model: "m" }), deny.complete({ model: "m" })]);
+      expect(allowed.status).toBe(200);
+      expect(denied.status).toBe(503);
+      // 300 ms configured: well under the seconds a hang would take.
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect((await health(allow)).checks.limits).toMatchObject({ redis: "down", lastError: "no answer within 300 ms" });
+    } finally {
+      redis.resume();
+    }
+    await until("health to be ok again", async () => {
+      await allow.complete({ model: "m" });
+      return (await health(allow)).status === "ok";
+    });
+  }, 30_000);
 });

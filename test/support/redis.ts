@@ -15,6 +15,10 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** kill -9: a crash; resolves once the process is gone. */
   kill(): Promise<void>;
+  /** SIGSTOP: the server holds its connections and answers nothing (a hung host). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Runs one command through redis-cli and returns its output. */
   cli(...args: string[]): Promise<string>;
   /** Kills the server and deletes its directory. */
@@ -60,8 +64,11 @@ export async function createPrivateRedis(): Promise<PrivateRedis> {
       p.kill(9);
       await p.exited;
     },
+    pause: () => proc?.kill("SIGSTOP"),
+    resume: () => proc?.kill("SIGCONT"),
     cli,
     dispose: async () => {
+      redis.resume();
       await redis.kill();
       rmSync(dir, { recursive: true, force: true });
     },
