@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { parseSettings, SettingsError } from "../../src/config/settings";
 import { LimitsConfigError } from "../../src/limits/limits-config";
 import { createPrivateRedis, type PrivateRedis } from "../support/redis";
+import { claims, signHs256 } from "../support/tokens";
 import { ALPHA, awayFromMinuteEdge, BETA, settled, startLimitedService, type LimitedService } from "./limits-service";
 
 let redis: PrivateRedis;
@@ -78,6 +79,20 @@ describe("requests per minute", () => {
     expect((await s.complete({ model: "m", context: { userId: "u1" } })).status).toBe(200);
     expect((await s.complete({ model: "m", context: { userId: "u1" } })).status).toBe(429);
     expect((await s.complete({ model: "m", context: { userId: "u2" } })).status).toBe(200);
+  });
+
+  test("a JWT's subject is a caller of its own, with its override under subjects", async () => {
+    const secret = "a-jwt-secret-of-at-least-32-bytes!!";
+    const s = await start(
+      { default: { requestsPerMinute: 5 }, subjects: { "user-42": { requestsPerMinute: 1 } } },
+      { AUTH_MODE: "api_key_or_jwt", JWT_SECRET: secret, JWT_ISSUER: "https://issuer.test", JWT_AUDIENCE: "completion-service" },
+    );
+    const as = async (sub: string) => ({ authorization: `Bearer ${await signHs256(claims({ sub }), secret)}` });
+    expect((await s.complete({ model: "m" }, await as("user-42"))).status).toBe(200);
+    expect((await s.complete({ model: "m" }, await as("user-42"))).status).toBe(429);
+    expect((await s.complete({ model: "m" }, await as("user-7"))).status).toBe(200);
+    const standing = (await (await fetch(`${s.url}/api/v1/limits`, { headers: await as("user-42") })).json()) as { caller: string };
+    expect(standing.caller).toBe("sub:user-42");
   });
 
   test("a null in an override lifts the default limit", async () => {
