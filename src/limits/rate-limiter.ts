@@ -55,7 +55,7 @@ export class RateLimiter {
   private readonly link: RedisLink;
   private readonly currency: string;
   private readonly now: () => number;
-  private readonly rateLimited: Counter<"model" | "limit">;
+  private readonly rateLimited: Counter<"scope" | "limit">;
   private readonly unchecked: Counter<"outcome">;
 
   constructor(private readonly options: RateLimiterOptions) {
@@ -64,8 +64,9 @@ export class RateLimiter {
     this.now = options.now ?? Date.now;
     this.rateLimited = new Counter({
       name: "completion_rate_limited_total",
-      help: "Requests refused for a rate limit or budget, by model and the limit reached (requests, tokens, spend)",
-      labelNames: ["model", "limit"] as const,
+      // Not by the requested model: it is the client's text, checked only later; the scope is from the config.
+      help: "Requests refused for a rate limit or budget, by the limit's scope (all, or a limited model) and kind (requests, tokens, spend)",
+      labelNames: ["scope", "limit"] as const,
       registers,
     });
     this.unchecked = new Counter({
@@ -113,7 +114,7 @@ export class RateLimiter {
       throw new GatewayError("unavailable", "rate limits cannot be checked right now; try again shortly", { retryAfter: 1 });
     }
     counters.forEach((c, i) => (c.used = Number(reply[i + 1])));
-    if (reply[0] !== 1) throw this.refusal(caller, request.model, counters, estimate, now);
+    if (reply[0] !== 1) throw this.refusal(counters, estimate, now);
     return this.admission(counters, estimate);
   }
 
@@ -170,12 +171,13 @@ export class RateLimiter {
     return counters;
   }
 
-  private refusal(caller: Caller, model: string, counters: CounterRef[], estimate: number, now: number): GatewayError {
-    const blocked = counters.filter(
+  private refusal(counters: CounterRef[], estimate: number, now: number): GatewayError {
+    const full = counters.filter(
       (c) => (c.kind === "requests" && c.used + 1 > c.limit) || (c.kind === "tokens" && c.used + estimate > c.limit) || (c.kind === "spend" && c.used >= c.limit),
     );
+    const blocked = full.length ? full : counters; // the script's verdict stands
     const retryAfter = Math.max(1, ...blocked.map((c) => Math.ceil((c.resetAt - now) / 1000)));
-    for (const kind of new Set(blocked.map((c) => c.kind))) this.rateLimited.inc({ model, limit: kind });
+    for (const c of blocked) this.rateLimited.inc({ scope: c.scope.model ?? "all", limit: c.kind });
     const first = blocked[0]!;
     const what =
       first.kind === "requests"

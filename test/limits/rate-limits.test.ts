@@ -50,7 +50,7 @@ describe("requests per minute", () => {
     expect(refused.headers.get("x-ratelimit-reset-requests")).toBe(`${retryAfter}s`);
     await settled(s, 3);
     expect(s.sink.events.length).toBe(3);
-    expect(await metric(s, "completion_rate_limited_total")).toContain('completion_rate_limited_total{model="m",limit="requests"} 1');
+    expect(await metric(s, "completion_rate_limited_total")).toContain('completion_rate_limited_total{scope="all",limit="requests"} 1');
   });
 
   test("each caller has its own counters; an override per key name replaces the default", async () => {
@@ -66,6 +66,7 @@ describe("requests per minute", () => {
     expect((await s.complete({ model: "m2" })).status).toBe(200);
     const refused = await s.complete({ model: "m2" });
     expect(refused.status).toBe(429);
+    expect(await metric(s, "completion_rate_limited_total")).toContain('completion_rate_limited_total{scope="m2",limit="requests"} 1');
     expect(((await refused.json()) as { message: string }).message).toContain("on model m2");
     expect((await s.complete({ model: "m" })).status).toBe(200);
     expect((await s.complete({ model: "m" })).status).toBe(200);
@@ -120,7 +121,7 @@ describe("tokens per minute", () => {
     expect(refused.headers.get("x-ratelimit-remaining-tokens")).toBe("0");
     expect(refused.headers.get("x-ratelimit-reset-tokens")).toMatch(/^\d+s$/);
     expect(((await refused.json()) as { message: string }).message).toContain("100 tokens per minute");
-    expect(await metric(s, "completion_rate_limited_total")).toContain('completion_rate_limited_total{model="m",limit="tokens"} 1');
+    expect(await metric(s, "completion_rate_limited_total")).toContain('completion_rate_limited_total{scope="all",limit="tokens"} 1');
   });
 
   test("an input estimated over what is left is refused before any upstream call", async () => {
