@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
 . scripts/lib/install-dependencies.sh
 
-# RabbitMQ for the usage-event tests, wrk for the benchmark's smoke test, Prometheus (and promtool)
-# for the alert rules and the dashboard's queries, docker-compose to validate the compose file.
+# RabbitMQ for the usage-event tests, Redis for the rate-limit tests, wrk for the benchmark's smoke test,
+# Prometheus (and promtool) for the alert rules and the dashboard's queries, docker-compose to validate
+# the compose file.
 missing=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)

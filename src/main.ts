@@ -13,6 +13,7 @@ import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
 import { createGuards } from "./auth/create-guards";
 import { healthcheck } from "./cli/healthcheck";
+import { LimitsConfigError } from "./limits/limits-config";
 import { CompletionService } from "./service";
 import { createRabbitSink } from "./usage/rabbit-sink-factory";
 import { createLogSink } from "./usage/log-sink";
@@ -95,14 +96,20 @@ async function main(): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
-  const service = new CompletionService({
-    settings,
-    logger,
-    sink,
-    metrics,
-    guards,
-    mappingSource: mappingSourceFor(settings, env, logger),
-  });
+  let service: CompletionService;
+  try {
+    service = new CompletionService({
+      settings,
+      logger,
+      sink,
+      metrics,
+      guards,
+      mappingSource: mappingSourceFor(settings, env, logger),
+    });
+  } catch (e) {
+    if (e instanceof LimitsConfigError) fail(e.message);
+    throw e;
+  }
   try {
     await service.loadMapping();
   } catch (e) {

@@ -30,6 +30,9 @@ import { ProviderFactories } from "./providers/registry";
 import { CIRCUIT_STATE_VALUE, type CircuitState, type TargetRef } from "./routing/circuit-breaker";
 import { createRouting, type Routing, type RoutingOptions } from "./routing/routing";
 import type { UsageSink } from "./usage/usage-event";
+import { createRateLimiter } from "./limits/create-rate-limiter";
+import { limitsRoute } from "./limits/limits-route";
+import type { RateLimiter } from "./limits/rate-limiter";
 
 export interface ServiceOptions {
   settings: Settings;
@@ -62,12 +65,15 @@ export class CompletionService {
   private refreshFailure: { since: string; error: string; attempts: number } | null = null;
   private ignoredFields = "";
   private readonly mappingGauges: MappingGauges;
+  /** Null when no limits are configured. */
+  readonly limits: RateLimiter | null;
 
   constructor(private readonly options: ServiceOptions) {
     this.metrics = options.metrics ?? createMetrics();
     this.mappingGauges = mappingGauges(this.metrics.registry);
     this.registry = options.factories ? null : new ProviderFactories();
     this.factories = options.factories ?? this.registry!.loaded;
+    this.limits = createRateLimiter(options.settings, options.logger, this.metrics);
     this.routing = createRouting(options.routing, (target, state, previous) => this.onCircuitChange(target, state, previous));
     const deps: CompletionDeps = {
       catalog: () => this.catalog!,
@@ -77,6 +83,7 @@ export class CompletionService {
       metrics: this.metrics,
       logger: options.logger,
       includeMessages: options.settings.eventsIncludeMessages,
+      limits: this.limits,
     };
     const limit = options.settings.bodyLimitBytes;
     // Elysia finds the path by searching for "/" from the 12th character of the URL, assuming a
@@ -109,7 +116,8 @@ export class CompletionService {
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
       .use(openAIChatRoute(routeOptions))
       .use(openAIModelsRoute({ models: () => this.modelNames() }))
-      .use(anthropicMessagesRoute(routeOptions));
+      .use(anthropicMessagesRoute(routeOptions))
+      .use(limitsRoute(() => this.limits));
   }
 
   /** Why no completion may be served now, by any door (mapping not loaded, draining). */
@@ -228,19 +236,21 @@ export class CompletionService {
     const serving = this.catalog !== null && !this.draining;
     const circuits = this.routing.breakers.notClosed();
     const mapping = this.mappingHealth();
+    const limits = this.limits?.health();
     return {
       serving,
       build: BUILD_INFO,
       // An open circuit leaves the service serving (other targets, other models): degraded, not down.
       // The sink says "degraded" while its broker is away or events wait (spooled, or older than a few
       // seconds): a batch on the wire is not waiting, or health would flap under load.
-      degraded: sink.state !== "ok" || circuits.length > 0 || mapping.status === "degraded",
+      degraded: sink.state !== "ok" || circuits.length > 0 || mapping.status === "degraded" || limits?.status === "degraded",
       checks: {
         mapping,
         usageEvents: sink,
         targets: { status: circuits.length ? "degraded" : "ok", circuitBreaking: this.routing.breakers.enabled, circuits },
         draining: this.draining,
         activeStreams: this.streams.size,
+        ...(limits && { limits }),
       },
     };
   }
@@ -286,6 +296,7 @@ export class CompletionService {
     await this.options.sink.close(Math.max(1000, deadline - Date.now()));
     const server = this.server;
     this.server = null;
+    this.limits?.close();
     if (server) {
       // Answers handed over just now are still being written: let them finish, briefly.
       await Promise.race([server.stop(false), Bun.sleep(FINAL_WRITE_MS)]);

@@ -5,6 +5,7 @@
 import { GatewayError } from "../core/errors";
 import { MappingError, type Mapping, type ProviderConfig, type ProviderType } from "../config/mapping";
 import type { ProviderAdapter, ProviderAdapterFactory } from "../providers/provider-adapter";
+import type { Pricing } from "../cost/pricing";
 
 export interface Target {
   /** `provider/deployment`, stable across refreshes; keys circuit state. */
@@ -15,6 +16,8 @@ export interface Target {
   weight: number;
   config: ProviderConfig;
   adapter: ProviderAdapter;
+  /** The target's prices, else the model's; null when none are configured. */
+  pricing: Pricing | null;
 }
 
 export interface ModelRoute {
@@ -60,6 +63,7 @@ export class ModelCatalog {
             weight: t.weight ?? 1,
             config,
             adapter: adapters.get(t.provider)!,
+            pricing: t.pricing ?? route.pricing ?? null,
           };
         }),
       });

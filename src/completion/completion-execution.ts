@@ -28,6 +28,8 @@ import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/u
 import { isoTime } from "../observability/iso-time";
 import { failureDetail } from "../providers/upstream-error";
 import { redactSecrets, secretsOf } from "../providers/redact-secrets";
+import { costOfUsage, type Cost } from "../cost/cost-of-usage";
+import type { Admission, RateLimiter } from "../limits/rate-limiter";
 
 export interface CompletionDeps {
   catalog(): ModelCatalog;
@@ -37,6 +39,8 @@ export interface CompletionDeps {
   metrics: Metrics;
   logger: Logger;
   includeMessages: boolean;
+  /** Rate limits and budgets; null when none are configured (nothing is checked). */
+  limits?: RateLimiter | null;
 }
 
 export interface CompletionInput {
@@ -49,6 +53,8 @@ export interface CompletionInput {
   logger: Logger;
   /** The API the request came through; "completions" when unset. */
   api?: CompletionApi;
+  /** The rate limits' hold on this request, corrected to its real usage when it is accounted. */
+  admission?: Admission | null;
 }
 
 /** Our own grammar, or the front door a request came through. */
@@ -424,7 +430,7 @@ export class CompletionExecution {
     });
   }
 
-  private recordMetrics(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number): void {
+  private recordMetrics(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, cost: Cost | null): void {
     const { request, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
@@ -437,6 +443,7 @@ export class CompletionExecution {
       overheadSeconds: Math.max(0, durationMs - this.upstreamWaitMs) / 1000,
       timeToFirstTokenSeconds: request.stream && this.firstChunkAt !== null ? (this.firstChunkAt - receivedAt) / 1000 : null,
       usage: result ? usage : null,
+      cost,
     });
   }
 
@@ -444,8 +451,9 @@ export class CompletionExecution {
     const { request, requestId, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
+    const cost = costOfUsage(usage, target?.pricing);
     try {
-      this.recordMetrics(outcome, error, result, durationMs);
+      this.recordMetrics(outcome, error, result, durationMs, cost);
     } catch (e) {
       // The usage event matters more than a metric: go on to publish it.
       this.input.logger.error("completion metrics could not be recorded", { requestId, error: e as Error });
@@ -490,7 +498,7 @@ export class CompletionExecution {
       frequencyPenalty: request.frequencyPenalty ?? null,
       reasoningEffort: request.reasoningEffort ?? null,
       api: this.input.api ?? "completions",
-      cost: null,
+      cost,
       status: outcome,
       finishReason: outcome === "success" ? result!.finishReason : outcome === "error" ? "error" : null,
       error: error ? { code: error.code, message: error.message } : null,
@@ -510,6 +518,7 @@ export class CompletionExecution {
       lostEventLog(this.input.logger, event, e);
     }
     this.eventHandedOver = true;
+    this.input.admission?.settle({ inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, cost });
     this.input.logger.info("completion finished", {
       model: request.model,
       providerId: target?.providerId,

@@ -4,6 +4,7 @@
  */
 import { Type as T, type Static, type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
+import { PricingSchema, type Pricing } from "../cost/pricing";
 
 export const PROVIDER_TYPES = [
   "openai",
@@ -131,6 +132,8 @@ const Target = T.Object(
     provider: T.String({ minLength: 1 }),
     deploymentName: T.String({ minLength: 1 }),
     weight: T.Optional(T.Number({ exclusiveMinimum: 0 })),
+    /** This target's prices, in place of the model's. */
+    pricing: T.Optional(PricingSchema),
   },
   closed,
 );
@@ -138,6 +141,8 @@ const ModelRoute = T.Object(
   {
     strategy: T.Optional(T.Union([T.Literal("fallback"), T.Literal("weighted")])),
     targets: T.Array(Target, { minItems: 1 }),
+    /** Prices for the usage event's `cost`; a target's own `pricing` overrides them. */
+    pricing: T.Optional(PricingSchema),
   },
   closed,
 );
@@ -145,6 +150,7 @@ export type TargetConfig = Static<typeof Target>;
 export interface ModelRouteConfig {
   strategy: "fallback" | "weighted";
   targets: TargetConfig[];
+  pricing?: Pricing;
 }
 
 export interface Mapping {
@@ -367,7 +373,7 @@ export function parseMapping(input: unknown, env: Record<string, string | undefi
     route.targets.forEach((t, i) => {
       if (!(t.provider in (providersIn as object))) problems.push(`${path}.targets[${i}].provider: unknown provider "${t.provider}"`);
     });
-    models[name] = { strategy: route.strategy ?? "fallback", targets: route.targets };
+    models[name] = { strategy: route.strategy ?? "fallback", targets: route.targets, ...(route.pricing && { pricing: route.pricing }) };
   }
   if (problems.length) throw new MappingError([...new Set(problems)]);
   return { providers, models, ...(ignored.length && { ignoredFields: ignored }) };

@@ -36,6 +36,13 @@ export interface Settings {
   /** Seconds an idle keep-alive connection, or a request body still arriving, is given. */
   httpIdleTimeoutS: number;
   shutdownGraceMs: number;
+  /** Rate limits and budgets: JSON in `LIMITS`, or a file named by `LIMITS_CONFIG_PATH`. */
+  limitsJson?: string;
+  limitsConfigPath?: string;
+  /** Where the limits are counted, shared by all replicas. */
+  redisUrl?: string;
+  limitsOnRedisFailure: "allow" | "deny";
+  limitsRedisTimeoutMs: number;
 }
 
 export class SettingsError extends Error {
@@ -95,6 +102,12 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
 }
 
 export function parseSettings(env: Env): Settings {
+  const limitsJson = str(env, "LIMITS");
+  const limitsConfigPath = str(env, "LIMITS_CONFIG_PATH");
+  const redisUrl = url(env, "REDIS_URL", ["redis:", "rediss:", "valkey:", "valkeys:"]);
+  if ((limitsJson || limitsConfigPath) && !redisUrl) {
+    throw new SettingsError(`${limitsJson ? "LIMITS" : "LIMITS_CONFIG_PATH"} is set but REDIS_URL is not: rate limits and budgets are counted in Redis, shared by every replica`);
+  }
   const authMode = oneOf(env, "AUTH_MODE", ["public", "api_key", "jwt", "api_key_or_jwt"] as const, "public");
   return {
     port: int(env, "PORT", 4000, 0, 65535),
@@ -125,5 +138,10 @@ export function parseSettings(env: Env): Settings {
     // Bun's own bound is 255 s.
     httpIdleTimeoutS: int(env, "HTTP_IDLE_TIMEOUT_S", 65, 1, 255),
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 30_000, 0, 600_000),
+    limitsJson,
+    limitsConfigPath,
+    redisUrl,
+    limitsOnRedisFailure: oneOf(env, "LIMITS_ON_REDIS_FAILURE", ["allow", "deny"] as const, "allow"),
+    limitsRedisTimeoutMs: int(env, "LIMITS_REDIS_TIMEOUT_MS", 500, 1, 60_000),
   };
 }

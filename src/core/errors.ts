@@ -51,6 +51,8 @@ export interface GatewayErrorOptions {
   details?: FieldProblem[];
   /** Seconds, passed on as `Retry-After`. */
   retryAfter?: number;
+  /** More response headers (a rate limit's standing). */
+  headers?: Record<string, string>;
   /** Whether routing may try again (same or next target). */
   retryable?: boolean;
   /** The upstream HTTP status, when there was one. */
@@ -65,6 +67,7 @@ export class GatewayError extends Error {
   readonly status: number;
   readonly details?: FieldProblem[];
   readonly retryAfter?: number;
+  readonly headers?: Record<string, string>;
   readonly retryable: boolean;
   readonly upstreamStatus?: number;
   readonly credentialsRejected: boolean;
@@ -76,6 +79,7 @@ export class GatewayError extends Error {
     this.status = STATUS[code];
     this.details = options.details;
     this.retryAfter = options.retryAfter;
+    this.headers = options.headers;
     this.retryable = options.retryable ?? false;
     this.upstreamStatus = options.upstreamStatus;
     this.credentialsRejected = options.credentialsRejected ?? false;

@@ -54,6 +54,7 @@ export function completionsRoute(options: CompletionsRouteOptions) {
       if (notReady) return errorResponse(notReady, requestId);
 
       const completionRequest = normalizeRequest(body);
+      const admission = deps.limits ? await deps.limits.admit(auth, completionRequest) : null;
       const execution = new CompletionExecution(deps, {
         request: completionRequest,
         requestId,
@@ -61,6 +62,7 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         clientSignal: request.signal,
         auth,
         logger: log,
+        admission,
       });
       inFlight.add(execution);
       const letGo = options.holdConnection(request);

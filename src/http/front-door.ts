@@ -46,6 +46,7 @@ export async function openCompletion(
 ): Promise<CompletionExecution | null> {
   const notReady = options.ready();
   if (notReady) throw notReady;
+  const admission = options.deps.limits ? await options.deps.limits.admit(ctx.auth ?? null, request) : null;
   const execution = new CompletionExecution(options.deps, {
     request,
     requestId: ctx.requestId,
@@ -54,6 +55,7 @@ export async function openCompletion(
     auth: ctx.auth ?? null,
     logger: ctx.log,
     api,
+    admission,
   });
   // Drained at shutdown like any completion, and its connection is not cut while a model thinks.
   options.inFlight.add(execution);

@@ -27,6 +27,7 @@ export function requestIdOf(request: Request): string {
 export function errorResponse(error: GatewayError, requestId: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
   if (error.retryAfter !== undefined && error.status === 429) headers["retry-after"] = String(error.retryAfter);
+  if (error.headers) Object.assign(headers, error.headers);
   // RFC 9110 §15.5.2: a 401 names the scheme it wants; one value whatever failed (CONTRACT §6).
   if (error.status === 401) headers["www-authenticate"] = "Bearer";
   return new Response(JSON.stringify(error.body(requestId)), { status: error.status, headers });

@@ -4,6 +4,7 @@
  * observed on their series and counters counted on their `SummedCounter`s.
  */
 import type { Usage } from "../core/events";
+import type { Cost } from "../cost/cost-of-usage";
 import type { Metrics, SummedCounter } from "./metrics";
 import type { HistogramSeries } from "./series-histogram";
 
@@ -16,6 +17,8 @@ interface Bound {
   output: SummedCounter;
   reasoning: SummedCounter;
   cachedInput: SummedCounter;
+  /** By currency: a refreshed mapping may price a model in another. */
+  cost: Map<string, SummedCounter>;
 }
 
 export interface CompletionRecord {
@@ -29,6 +32,7 @@ export interface CompletionRecord {
   /** Streams only: request to first chunk. */
   timeToFirstTokenSeconds: number | null;
   usage: Usage | null;
+  cost?: Cost | null;
 }
 
 export class CompletionMetrics {
@@ -54,6 +58,15 @@ export class CompletionMetrics {
       if (u.reasoningTokens) b.reasoning.inc(u.reasoningTokens);
       if (u.cachedInputTokens) b.cachedInput.inc(u.cachedInputTokens);
     }
+    const cost = r.cost;
+    if (cost) {
+      let counter = b.cost.get(cost.currency);
+      if (!counter) {
+        counter = this.metrics.summed(this.metrics.cost, { model: r.model, provider: r.provider, currency: cost.currency });
+        b.cost.set(cost.currency, counter);
+      }
+      counter.inc(cost.total);
+    }
   }
 
   private for(model: string, provider: string, stream: boolean): Bound {
@@ -71,6 +84,7 @@ export class CompletionMetrics {
         output: m.summed(m.tokens, { model, provider, kind: "output" }),
         reasoning: m.summed(m.tokens, { model, provider, kind: "reasoning" }),
         cachedInput: m.summed(m.tokens, { model, provider, kind: "cached_input" }),
+        cost: new Map(),
       };
       this.bound.set(key, b);
     }

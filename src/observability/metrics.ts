@@ -113,6 +113,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
       collect,
     }),
+    cost: new Counter({
+      name: "completion_cost_total",
+      help: "What completions cost at the mapping's prices, in the currency's units",
+      labelNames: ["model", "provider", "currency"] as const,
+      registers,
+      collect,
+    }),
     upstreamErrors: new Counter({
       name: "completion_upstream_errors_total",
       help: "Failed upstream attempts by provider type and error code",

@@ -1,5 +1,6 @@
 /** The usage event of CONTRACT §5, published once per completion. */
 import type { FinishReason } from "../core/events";
+import type { Cost } from "../cost/cost-of-usage";
 
 export interface FailedAttempt {
   providerId: string;
@@ -33,8 +34,8 @@ export interface UsageEvent {
   presencePenalty: number | null;
   frequencyPenalty: number | null;
   reasoningEffort: string | null;
-  /** Not priced yet: always null. */
-  cost: null;
+  /** The token counts priced at the answering target's prices; null when it has none. */
+  cost: Cost | null;
   status: "success" | "error" | "cancelled";
   finishReason: FinishReason | null;
   error: { code: string; message: string } | null;

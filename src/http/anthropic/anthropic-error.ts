@@ -28,5 +28,6 @@ export function anthropicErrorBody(code: string, message: string, requestId: str
 export function anthropicErrorResponse(error: GatewayError, requestId: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "request-id": requestId };
   if (error.retryAfter !== undefined && error.status === 429) headers["retry-after"] = String(error.retryAfter);
+  if (error.headers) Object.assign(headers, error.headers);
   return new Response(JSON.stringify(anthropicErrorBody(error.code, error.message, requestId, error.status)), { status: error.status, headers });
 }

@@ -28,6 +28,7 @@ export function openAIErrorBody(code: ErrorCode | string, message: string, statu
 export function openAIErrorResponse(error: GatewayError, requestId: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
   if (error.retryAfter !== undefined && error.status === 429) headers["retry-after"] = String(error.retryAfter);
+  if (error.headers) Object.assign(headers, error.headers);
   if (error.status === 401) headers["www-authenticate"] = "Bearer";
   const param = error.details?.[0]?.field ?? null;
   return new Response(JSON.stringify(openAIErrorBody(error.code, error.message, error.status, param)), { status: error.status, headers });
