@@ -119,6 +119,25 @@ const documentation = {
             },
           },
         },
+        "/api/v1/limits": {
+          get: {
+            operationId: "getLimits",
+            summary: "The calling key's or token's own rate limits and budgets, and what is left of them",
+            security: [{}, { bearer: [] }, { apiKey: [] }] as Record<string, string[]>[],
+            parameters: [
+              { name: "userId", in: "query", required: false, description: "with perUser limits: whose counters", schema: { type: "string" } },
+            ],
+            responses: {
+              200: {
+                description: "each limit that applies to the caller: its value, what remains, and when it resets",
+                headers: requestIdHeader,
+                content: { "application/json": { schema: { type: "object", additionalProperties: true } } },
+              },
+              401: { description: "unauthorized", headers: requestIdHeader, content: json("Error") },
+              404: { description: "not_found: no rate limits are configured", headers: requestIdHeader, content: json("Error") },
+            },
+          },
+        },
         "/metrics": {
           get: {
             operationId: "getMetrics",

@@ -68,7 +68,7 @@ test("every route of the service is documented, with its responses", () => {
     .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
     .sort();
   expect(documented).toEqual(routes);
-  expect(routes).toEqual(["get /api/v1/health", "get /api/v1/health/live", "get /api/v1/health/ready", "get /metrics", "post /api/v1/completions"]);
+  expect(routes).toEqual(["get /api/v1/health", "get /api/v1/health/live", "get /api/v1/health/ready", "get /api/v1/limits", "get /metrics", "post /api/v1/completions"]);
   const completions = doc.paths["/api/v1/completions"].post;
   expect(Object.keys(completions.responses).sort()).toEqual(["200", "400", "401", "404", "413", "429", "500", "502", "503", "504"]);
   expect(Object.keys(completions.responses["200"].content).sort()).toEqual(["application/json", "application/x-ndjson"]);
