@@ -183,7 +183,8 @@ export class CompletionService {
     this.refreshTimer.unref?.();
   }
 
-  listen(port: number, hostname: string): Server<unknown> {
+  /** `reusePort`: several processes (WORKERS) listen on one port; the kernel spreads connections. */
+  listen(port: number, hostname: string, options: { reusePort?: boolean } = {}): Server<unknown> {
     const app = this.app;
     // Compile the routes and their validators now rather than on each route's first request.
     app.compile();
@@ -195,6 +196,7 @@ export class CompletionService {
       maxRequestBodySize: Math.max(this.options.settings.bodyLimitBytes * 2, 64 * 1024 * 1024),
       // Streams may be quiet for long (a model thinking); timeouts are the routing layer's job.
       idleTimeout: 0,
+      reusePort: options.reusePort ?? false,
     });
     return this.server;
   }

@@ -1,0 +1,253 @@
+/**
+ * WORKERS=2: the real service (`bun src/main.ts`) as two workers under a supervisor, the bundled
+ * demo mapping, usage events on stdout (log sink). Over real HTTP on loopback.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const root = join(import.meta.dir, "../..");
+
+interface Output {
+  lines: string[];
+  /** Usage events by request id. */
+  events: Map<string, unknown>;
+  /** Which worker logged "completion finished" for each request id. */
+  servedBy: Map<string, number>;
+}
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
+
+function collect(stream: ReadableStream<Uint8Array>, out: Output): void {
+  void (async () => {
+    const decoder = new TextDecoder();
+    let rest = "";
+    for await (const chunk of stream) {
+      rest += decoder.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, i);
+        rest = rest.slice(i + 1);
+        out.lines.push(line);
+        const parsed = JSON.parse(line) as { kind?: string; event?: { requestId: string }; msg?: string; worker?: number; requestId?: string };
+        if (parsed.kind === "usage_event") out.events.set(parsed.event!.requestId, parsed.event);
+        if (parsed.msg === "completion finished") out.servedBy.set(parsed.requestId!, parsed.worker!);
+      }
+    }
+  })();
+}
+
+interface Cluster {
+  proc: Subprocess<"ignore", "pipe", "inherit">;
+  url: string;
+  out: Output;
+  spool: string;
+}
+
+async function startCluster(extraEnv: Record<string, string> = {}): Promise<Cluster> {
+  const port = await freePort();
+  const spool = mkdtempSync(join(tmpdir(), "workers-spool-"));
+  const proc = Bun.spawn([process.execPath, join(root, "src/main.ts")], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      WORKERS: "2",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      EVENTS_SPOOL_DIR: spool,
+      SHUTDOWN_GRACE_MS: "10000",
+      BUN_CONFIG_MAX_HTTP_REQUESTS: "10000",
+      MIMALLOC_PURGE_DELAY: "100",
+      BUN_JSC_forceRAMSize: "1073741824",
+      ...extraEnv,
+    },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const out: Output = { lines: [], events: new Map(), servedBy: new Map() };
+  collect(proc.stdout, out);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await workersOf(url)).filter((w) => w.status === "ok").length === 2, "both workers ready");
+  return { proc, url, out, spool };
+}
+
+interface WorkerView {
+  index: number;
+  pid: number | null;
+  status: string;
+  restarts: number;
+}
+
+async function workersOf(url: string): Promise<WorkerView[]> {
+  try {
+    const res = await fetch(`${url}/api/v1/health`, { keepalive: false });
+    const body = (await res.json()) as { checks?: { workers?: { workers: WorkerView[] } } };
+    return body.checks?.workers?.workers ?? [];
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** completion_requests_total, all label sets with status="success", as /metrics answers. */
+async function successesCounted(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { keepalive: false })).text();
+  let total = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("completion_requests_total{") && line.includes('status="success"')) total += Number(line.split(" ").pop());
+  }
+  return total;
+}
+
+interface Outcome {
+  id: string;
+  ok: boolean;
+  end: number;
+  error?: string;
+}
+
+/** One completion on a connection of its own (so the kernel picks the worker each time). */
+async function complete(url: string, model = "demo", stream = false): Promise<Outcome> {
+  const id = crypto.randomUUID();
+  try {
+    const res = await fetch(`${url}/api/v1/completions`, {
+      method: "POST",
+      keepalive: false,
+      headers: { "content-type": "application/json", "x-request-id": id },
+      body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const text = await res.text();
+    const ok = res.status === 200 && (stream ? text.includes('"finishReason":"stop"') : text.includes("outputText"));
+    return { id, ok, end: Date.now(), ...(!ok && { error: `${res.status} ${text.slice(0, 200)}` }) };
+  } catch (e) {
+    return { id, ok: false, end: Date.now(), error: (e as Error).message };
+  }
+}
+
+/** `clients` loops of completions, 5 ms apart, until `until()` says stop, at most `max` requests in all. */
+async function load(url: string, clients: number, until: () => boolean, max = 5_000): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (!until() && outcomes.length < max) {
+        outcomes.push(await complete(url));
+        await Bun.sleep(5);
+      }
+    }),
+  );
+  return outcomes;
+}
+
+describe("WORKERS=2", () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster();
+  }, 30_000);
+  afterAll(() => {
+    cluster.proc.kill("SIGKILL");
+    rmSync(cluster.spool, { recursive: true, force: true });
+  });
+
+  test("requests are served by both workers, health lists both, /metrics counts them all", async () => {
+    const before = await successesCounted(cluster.url);
+    const outcomes = await Promise.all(Array.from({ length: 40 }, () => complete(cluster.url)));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+    await waitFor(() => outcomes.every((o) => cluster.out.servedBy.has(o.id)), "every completion logged");
+    const workers = new Set(outcomes.map((o) => cluster.out.servedBy.get(o.id)));
+    expect([...workers].sort()).toEqual([0, 1]);
+    const health = await workersOf(cluster.url);
+    expect(health.map((w) => [w.index, w.status])).toEqual([
+      [0, "ok"],
+      [1, "ok"],
+    ]);
+    // Whichever worker the scrape lands on, it counts both workers' completions.
+    for (let i = 0; i < 6; i++) expect(await successesCounted(cluster.url)).toBe(before + 40);
+  }, 30_000);
+
+  test("kill -9 of one worker under load: the other keeps serving, it is restarted, no usage event is lost, counters add up", async () => {
+    const before = await successesCounted(cluster.url);
+    const victim = (await workersOf(cluster.url)).find((w) => w.index === 1)!;
+    let killedAt = 0;
+    let stop = false;
+    const running = load(cluster.url, 4, () => stop);
+    await Bun.sleep(3_000);
+    process.kill(victim.pid!, "SIGKILL");
+    killedAt = Date.now();
+    await waitFor(async () => (await workersOf(cluster.url)).some((w) => w.index === 1 && w.status === "ok" && w.pid !== victim.pid), "worker 1 restarted");
+    const restartedAt = Date.now();
+    // The restarted worker takes its share again.
+    await waitFor(() => [...cluster.out.servedBy.values()].filter((w) => w === 1).length > 0 && Date.now() - restartedAt > 1_000, "load on the restarted worker");
+    stop = true;
+    const outcomes = await running;
+
+    const failed = outcomes.filter((o) => !o.ok);
+    const succeeded = outcomes.filter((o) => o.ok);
+    console.log(`kill -9 under load: ${outcomes.length} requests, ${failed.length} failed (on the killed worker's connections): ${failed.map((o) => o.error).join("; ")}`);
+    // Only requests already on the killed worker may fail: at most one per client loop, all at the kill.
+    expect(failed.length).toBeLessThanOrEqual(4);
+    for (const o of failed) expect(o.end).toBeGreaterThanOrEqual(killedAt - 50);
+    expect(succeeded.length).toBeGreaterThan(50);
+
+    const health = await workersOf(cluster.url);
+    expect(health.find((w) => w.index === 1)!.restarts).toBe(1);
+    expect(health.find((w) => w.index === 0)!.restarts).toBe(0);
+
+    // Every completion that succeeded has its usage event, whichever worker served it.
+    await waitFor(() => succeeded.every((o) => cluster.out.events.has(o.id)), "usage events of every success", 5_000).catch(() => {});
+    expect(succeeded.filter((o) => !cluster.out.events.has(o.id)).map((o) => o.id)).toEqual([]);
+    // And the restarted worker served some of them after its restart.
+    expect(succeeded.some((o) => o.end > restartedAt && cluster.out.servedBy.get(o.id) === 1)).toBe(true);
+
+    // The killed worker's counts up to its last report (at most a second before the kill) stay in
+    // the sums: what it served in that last second may be missing, never more, never counted twice.
+    const counted = (await successesCounted(cluster.url)) - before;
+    const lastSecondOfVictim = succeeded.filter((o) => cluster.out.servedBy.get(o.id) === 1 && o.end <= killedAt && o.end > killedAt - 1_200).length;
+    const victimBefore = succeeded.filter((o) => cluster.out.servedBy.get(o.id) === 1 && o.end <= killedAt).length;
+    console.log(`counted ${counted} of ${succeeded.length} successes; the killed worker served ${victimBefore} before the kill, ${lastSecondOfVictim} in its last 1.2 s`);
+    expect(counted).toBeLessThanOrEqual(succeeded.length);
+    expect(counted).toBeGreaterThanOrEqual(succeeded.length - lastSecondOfVictim);
+  }, 60_000);
+
+  test("a worker killed while idle: /metrics still counts exactly what it served", async () => {
+    const before = await successesCounted(cluster.url);
+    const outcomes = await Promise.all(Array.from({ length: 30 }, () => complete(cluster.url)));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(await successesCounted(cluster.url)).toBe(before + 30);
+    await Bun.sleep(1_200); // a report from each worker since
+    const victim = (await workersOf(cluster.url)).find((w) => w.index === 0)!;
+    process.kill(victim.pid!, "SIGKILL");
+    await waitFor(async () => (await workersOf(cluster.url)).some((w) => w.index === 0 && w.status === "ok" && w.pid !== victim.pid), "worker 0 restarted");
+    for (let i = 0; i < 4; i++) expect(await successesCounted(cluster.url)).toBe(before + 30);
+  }, 30_000);
+
+  test("SIGTERM to the supervisor: an open stream finishes, every worker drains, exit 0", async () => {
+    const streaming = complete(cluster.url, "demo-slow", true);
+    await Bun.sleep(300);
+    const t0 = Date.now();
+    cluster.proc.kill("SIGTERM");
+    const outcome = await streaming;
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.ok).toBe(true);
+    expect(await cluster.proc.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await Bun.sleep(100);
+    expect(cluster.out.events.has(outcome.id)).toBe(true);
+    expect(cluster.out.lines.filter((l) => l.includes('"msg":"worker stopped"')).length).toBe(2);
+  }, 30_000);
+});
