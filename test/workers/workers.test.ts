@@ -237,17 +237,58 @@ describe("WORKERS=2", () => {
   }, 30_000);
 
   test("SIGTERM to the supervisor: an open stream finishes, every worker drains, exit 0", async () => {
-    const streaming = complete(cluster.url, "demo-slow", true);
-    await Bun.sleep(300);
+    const id = crypto.randomUUID();
+    const res = await fetch(`${cluster.url}/api/v1/completions`, {
+      method: "POST",
+      keepalive: false,
+      headers: { "content-type": "application/json", "x-request-id": id },
+      body: JSON.stringify({ model: "demo-slow", stream: true, messages: [{ role: "user", content: "hi" }] }),
+    });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value); // the stream is open
     const t0 = Date.now();
     cluster.proc.kill("SIGTERM");
-    const outcome = await streaming;
-    expect(outcome.error).toBeUndefined();
-    expect(outcome.ok).toBe(true);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
+    expect(res.status).toBe(200);
+    expect(text).toContain('"finishReason":"stop"');
     expect(await cluster.proc.exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(15_000);
-    await Bun.sleep(100);
-    expect(cluster.out.events.has(outcome.id)).toBe(true);
+    await waitFor(() => cluster.out.events.has(id), "the stream's usage event", 2_000);
     expect(cluster.out.lines.filter((l) => l.includes('"msg":"worker stopped"')).length).toBe(2);
   }, 30_000);
+});
+
+describe("WORKERS start-up errors", () => {
+  async function run(env: Record<string, string>): Promise<{ code: number; stderr: string; ms: number }> {
+    const t0 = Date.now();
+    const proc = Bun.spawn([process.execPath, join(root, "src/main.ts")], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOST: "127.0.0.1", BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824", ...env },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    const stderr = await new Response(proc.stderr).text();
+    return { code: await proc.exited, stderr, ms: Date.now() - t0 };
+  }
+
+  test("WORKERS that is not a count is refused, naming the setting", async () => {
+    const r = await run({ WORKERS: "lots", PORT: String(await freePort()) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("WORKERS must be a whole number from 1 to 256, or auto");
+  });
+
+  test("WORKERS > 1 with PORT=0 is refused: the workers could not share a port", async () => {
+    const r = await run({ WORKERS: "2", PORT: "0" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("WORKERS > 1 needs a fixed PORT");
+  });
+
+  test("a worker that cannot start (bad mapping file) ends the supervisor with exit 1, not a restart loop", async () => {
+    const r = await run({ WORKERS: "2", PORT: String(await freePort()), LOCAL_MODEL_PROVIDERS_CONFIG_PATH: "/nonexistent/mapping.json" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("/nonexistent/mapping.json");
+    expect(r.ms).toBeLessThan(10_000);
+  }, 20_000);
 });
