@@ -17,6 +17,7 @@ import { CompletionService } from "./service";
 import { createRabbitSink } from "./usage/rabbit-sink-factory";
 import { LogUsageSink } from "./usage/log-sink";
 import type { UsageSink } from "./usage/usage-event";
+import { adoptOrphanSpools } from "./workers/spool-adoption";
 import { runSupervisor } from "./workers/supervisor";
 import { parseWorkerCount, WorkerCountError } from "./workers/worker-count";
 import { WorkerLink } from "./workers/worker-link";
@@ -97,6 +98,11 @@ async function main(): Promise<void> {
   }
   if (workerCount > 1 && workerIndex === null) {
     if (settings.port === 0) fail("WORKERS > 1 needs a fixed PORT: the workers share it");
+    try {
+      await adoptOrphanSpools(settings.eventsSpoolDir, workerCount, logger);
+    } catch (e) {
+      fail(`could not move the usage-event spool files of ${settings.eventsSpoolDir} to a worker: ${(e as Error).message}`);
+    }
     await runSupervisor({ count: workerCount, command: ownCommandLine(), env, logger, shutdownGraceMs: settings.shutdownGraceMs });
   }
   if (workerIndex !== null) {
