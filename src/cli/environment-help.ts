@@ -23,6 +23,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [name: string, fallback: string
   ["LOG_LEVEL", "info", "debug, info, warn or error"],
   ["BODY_LIMIT_BYTES", "10485760", "largest request body"],
   ["SHUTDOWN_GRACE_MS", "30000", "how long SIGTERM waits for open streams"],
+  ["WORKERS", "1", "processes sharing the port: a number, or auto (one per core)"],
   ["BUN_CONFIG_MAX_HTTP_REQUESTS", "10000", "Bun runtime: upstream calls at once (set by the service when unset)"],
   ["MIMALLOC_PURGE_DELAY", "100", "Bun runtime: ms before freed memory returns to the system (set when unset)"],
   ["BUN_JSC_forceRAMSize", "1073741824", "Bun runtime: memory the JavaScript heap is sized for (set when unset)"],
