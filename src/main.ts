@@ -4,7 +4,8 @@
  */
 // First: `--help`/`--version`, and Bun's runtime settings, before anything else is evaluated.
 import "./cli/before-start";
-import { RESTARTED_MARK } from "./cli/runtime-settings";
+import { join } from "node:path";
+import { ownCommandLine, RESTARTED_MARK } from "./cli/runtime-settings";
 import { BUILD_INFO } from "./config/build-info";
 import { MappingError } from "./config/mapping";
 import { demoMappingSource, fileMappingSource, llmCoreMappingSource, MappingSourceError, type MappingSource } from "./config/mapping-source";
@@ -18,6 +19,11 @@ import { CompletionService } from "./service";
 import { createRabbitSink } from "./usage/rabbit-sink-factory";
 import { createLogSink } from "./usage/log-sink";
 import type { UsageSink } from "./usage/usage-event";
+import { adoptOrphanSpools } from "./workers/spool-adoption";
+import { runSupervisor } from "./workers/supervisor";
+import { parseWorkerCount, WorkerCountError } from "./workers/worker-count";
+import { WorkerLink } from "./workers/worker-link";
+import { WORKER_INDEX_ENV } from "./workers/worker-messages";
 
 function fail(message: string): never {
   process.stderr.write(`completion-service: ${message}\n`);
@@ -59,7 +65,16 @@ async function main(): Promise<void> {
     if (e instanceof SettingsError) fail(e.message);
     throw e;
   }
-  const logger = createLogger(settings.logLevel, { service: "completion-service" });
+  let workerCount: number;
+  try {
+    workerCount = parseWorkerCount(env.WORKERS);
+  } catch (e) {
+    if (e instanceof WorkerCountError) fail(e.message);
+    throw e;
+  }
+  // Started by the supervisor (WORKERS > 1): the IPC channel is there.
+  const workerIndex = env[WORKER_INDEX_ENV] !== undefined && typeof process.send === "function" ? Number(env[WORKER_INDEX_ENV]) : null;
+  const logger = createLogger(settings.logLevel, { service: "completion-service", ...(workerIndex !== null && { worker: workerIndex }) });
   logger.info("starting", { version: BUILD_INFO.version, commit: BUILD_INFO.commit });
   if (env[RESTARTED_MARK]) {
     const applied = env[RESTARTED_MARK].split(",").map((name) => `${name}=${env[name]}`);
@@ -81,6 +96,19 @@ async function main(): Promise<void> {
     // JavaScriptCore sizes its heap by the machine's RAM: on a large machine it lets garbage grow
     // far beyond what the service keeps alive (README, Performance).
     logger.warn("BUN_JSC_forceRAMSize is not set: the JavaScript heap is sized for all of the machine's memory; set it (e.g. 1073741824) for production");
+  }
+  if (workerCount > 1 && workerIndex === null) {
+    if (settings.port === 0) fail("WORKERS > 1 needs a fixed PORT: the workers share it");
+    try {
+      await adoptOrphanSpools(settings.eventsSpoolDir, workerCount, logger);
+    } catch (e) {
+      fail(`could not move the usage-event spool files of ${settings.eventsSpoolDir} to a worker: ${(e as Error).message}`);
+    }
+    await runSupervisor({ count: workerCount, command: ownCommandLine(), env, logger, shutdownGraceMs: settings.shutdownGraceMs });
+  }
+  if (workerIndex !== null) {
+    // Each worker its own spool: a restarted worker of the same index publishes what its predecessor left.
+    settings = { ...settings, eventsSpoolDir: join(settings.eventsSpoolDir, `worker-${workerIndex}`) };
   }
   // One registry for the service and the sink, so /metrics shows the usage event counters.
   const metrics = createMetrics();
@@ -118,8 +146,17 @@ async function main(): Promise<void> {
     throw e;
   }
   service.startRefresh(settings.configRefreshIntervalMs);
-  const server = service.listen(settings.port, settings.host);
+  let link: WorkerLink | null = null;
+  if (workerIndex !== null) {
+    const ownHealth = service.health.bind(service);
+    link = new WorkerLink({ index: workerIndex, metrics, logger, health: ownHealth, orphaned: () => void shutdown("supervisor gone") });
+    const workers = link;
+    service.health = () => workers.clusterHealth(ownHealth());
+    link.installClusterMetrics();
+  }
+  const server = service.listen(settings.port, settings.host, { reusePort: workerIndex !== null });
   logger.info("listening", { host: settings.host, port: server.port });
+  link?.ready();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -128,6 +165,7 @@ async function main(): Promise<void> {
     logger.info("draining", { signal });
     try {
       await service.stop();
+      await link?.stop(); // its final counters, kept in the sums after it exits
     } finally {
       logger.info("stopped");
       process.exit(0);

@@ -198,7 +198,8 @@ export class CompletionService {
     this.refreshTimer.unref?.();
   }
 
-  listen(port: number, hostname: string): Server<unknown> {
+  /** `reusePort`: several processes (WORKERS) listen on one port; the kernel spreads connections. */
+  listen(port: number, hostname: string, options: { reusePort?: boolean } = {}): Server<unknown> {
     const app = this.app;
     // Compile the routes and their validators now rather than on each route's first request.
     app.compile();
@@ -211,6 +212,7 @@ export class CompletionService {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       // Lifted per completion while it runs (holdConnection); the routing layer times upstreams.
       idleTimeout: this.options.settings.httpIdleTimeoutS,
+      reusePort: options.reusePort ?? false,
     });
     return this.server;
   }

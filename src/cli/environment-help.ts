@@ -33,6 +33,7 @@ export const ENVIRONMENT: ReadonlyArray<readonly [name: string, fallback: string
   ["REDIS_URL", "-", "redis:// or rediss:// server where the limits are counted, shared by all replicas"],
   ["LIMITS_ON_REDIS_FAILURE", "allow", "allow (unchecked) or deny (503) requests while Redis is unreachable"],
   ["LIMITS_REDIS_TIMEOUT_MS", "500", "longest wait for Redis per request before it counts as unreachable"],
+  ["WORKERS", "1", "processes sharing the port: a number, or auto (one per core)"],
   ["BUN_CONFIG_MAX_HTTP_REQUESTS", "10000", "Bun runtime: upstream calls at once (set by the service when unset)"],
   ["MIMALLOC_PURGE_DELAY", "100", "Bun runtime: ms before freed memory returns to the system (set when unset)"],
   ["BUN_JSC_forceRAMSize", "1073741824", "Bun runtime: memory the JavaScript heap is sized for (set when unset)"],

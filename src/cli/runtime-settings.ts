@@ -23,7 +23,7 @@ export function missingRuntimeSettings(env: Env): string[] {
 }
 
 /** The command line that starts this program again: the executable itself, or `bun <script>` from source. */
-function ownCommandLine(): string[] {
+export function ownCommandLine(): string[] {
   const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.includes("~BUN");
   const args = process.argv.slice(compiled ? 2 : 1);
   return [process.execPath, ...process.execArgv, ...args];
