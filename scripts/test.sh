@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite on a fresh machine: Bun, RabbitMQ from Debian's packages
 # (the usage-event tests start private broker nodes of their own) and wrk, the locked dependencies, the
-# type check, then `bun test`. Extra arguments go to `bun test` (e.g. a path filter).
+# type check and the linter, then `bun test`. Extra arguments go to `bun test` (e.g. a path filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/ensure-bun.sh
@@ -25,6 +25,8 @@ fi
 
 install_dependencies
 bun run typecheck
+# Lint rules only (biome.jsonc); formatting is checked once the tree has been formatted (`biome check .`).
+bun run lint
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

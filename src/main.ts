@@ -89,12 +89,12 @@ async function main(): Promise<void> {
   }
   if (!env.MIMALLOC_PURGE_DELAY) {
     // Bun's allocator keeps freed memory for a long time by default: under load the RSS settles
-    // ~80 MB higher (README, Performance). Read once, when the process starts.
+    // ~80 MB higher (docs/performance.md, "Memory"). Read once, when the process starts.
     logger.warn("MIMALLOC_PURGE_DELAY is not set: freed memory goes back to the system late; set it (e.g. 100) for production");
   }
   if (!env.BUN_JSC_forceRAMSize) {
     // JavaScriptCore sizes its heap by the machine's RAM: on a large machine it lets garbage grow
-    // far beyond what the service keeps alive (README, Performance).
+    // far beyond what the service keeps alive (docs/performance.md, "Memory").
     logger.warn("BUN_JSC_forceRAMSize is not set: the JavaScript heap is sized for all of the machine's memory; set it (e.g. 1073741824) for production");
   }
   if (workerCount > 1 && workerIndex === null) {

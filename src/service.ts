@@ -310,7 +310,7 @@ export class CompletionService {
 /** How long the last answers get to reach their clients at shutdown. */
 const FINAL_WRITE_MS = 1000;
 
-/** `provider` is the provider type, as on every metric (CONTRACT §3); `provider_id` tells apart two providers of one type. */
+/** `provider` is the provider type, as on every metric; `provider_id` tells apart two providers of one type. */
 function circuitLabels(target: TargetRef): { provider: string; provider_id: string; deployment: string } {
   return { provider: target.providerType, provider_id: target.providerId, deployment: target.deploymentName };
 }

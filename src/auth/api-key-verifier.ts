@@ -1,5 +1,5 @@
 /**
- * API keys (CONTRACT §6): `API_KEYS` entries are plain keys or `sha256:<hex>` digests of them,
+ * API keys (AUTH_MODE=api_key, docs/auth.md): `API_KEYS` entries are plain keys or `sha256:<hex>` digests of them,
  * each optionally named (`name=key`, `name=sha256:<hex>`) so that usage can be attributed.
  * Every key is held as its SHA-256 digest, so a presented key is hashed once and compared with
  * each digest: equal-length inputs let the compare run in constant time, and the env need not

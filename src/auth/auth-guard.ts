@@ -1,5 +1,5 @@
 /**
- * The Elysia plugin that guards the completions route (CONTRACT §6) and puts `auth` on its
+ * The Elysia plugin that guards the completions route (docs/auth.md) and puts `auth` on its
  * context for the usage event.
  *
  * The check is a `derive` rather than a `beforeHandle`: Elysia runs derives before body

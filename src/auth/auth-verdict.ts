@@ -1,4 +1,4 @@
-/** What an auth check decides about one request (CONTRACT §6). */
+/** What an auth check decides about one request (docs/auth.md). */
 
 /**
  * Who made the request, as far as the service can prove it, for the usage event: the API key's

@@ -1,5 +1,5 @@
 /**
- * Per AUTH_MODE, which presented credential is checked and by what (CONTRACT §6). When a request
+ * Per AUTH_MODE, which presented credential is checked and by what (docs/auth.md). When a request
  * sends both headers, `x-api-key` is the one checked: one credential decides, never a second try.
  */
 import type { ApiKeyVerifier } from "./api-key-verifier";

@@ -1,5 +1,5 @@
 /**
- * The auth guards for the configured AUTH_MODE (CONTRACT §6). A mode whose settings cannot work
+ * The auth guards for the configured AUTH_MODE (docs/auth.md). A mode whose settings cannot work
  * throws an AuthConfigError with one line naming the problem; start-up stops on it.
  */
 import type { Settings } from "../config/settings";

@@ -1,5 +1,5 @@
 /**
- * The signing keys behind `JWT_JWKS_URL` (CONTRACT §6), cached and refreshed.
+ * The signing keys behind `JWT_JWKS_URL` (docs/auth.md, "JWKS fetching"), cached and refreshed.
  *
  * Not jose's `createRemoteJWKSet`, whose `cooldownDuration` only counts from the last
  * *successful* fetch and whose expired cache blocks on a refetch: while the issuer's endpoint

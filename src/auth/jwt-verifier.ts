@@ -1,5 +1,5 @@
 /**
- * Bearer JWTs (CONTRACT §6). Each key source accepts only its own algorithms, chosen before any
+ * Bearer JWTs (AUTH_MODE=jwt, docs/auth.md). Each key source accepts only its own algorithms, chosen before any
  * key is touched: `JWT_SECRET` verifies HS256 and nothing else (through @elysiajs/jwt), the JWKS
  * verifies RS256/384/512 and ES256/384/512 and nothing else (through jose). So `alg: none`, an
  * HS256 token "signed" with a public key, or an RS token when only a secret is configured never

@@ -1,5 +1,5 @@
 /**
- * Where the mapping comes from (CONTRACT §1, §4): the local file when set, else llm-core, else
+ * Where the mapping comes from (docs/configuration.md): the local file when set, else llm-core, else
  * the bundled demo mapping. Each source yields raw JSON; `parseMapping` validates it.
  */
 import type { Logger } from "../observability/logger";

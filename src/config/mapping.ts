@@ -1,5 +1,5 @@
 /**
- * The model/provider mapping of CONTRACT §4: its schema, `${ENV}` expansion, and validation with
+ * The model/provider mapping (docs/configuration.md): its schema, `${ENV}` expansion, and validation with
  * messages that name the bad path. Secrets never appear in a message.
  */
 import { Type as T, type Static, type TSchema } from "@sinclair/typebox";

@@ -1,4 +1,4 @@
-/** The environment settings of CONTRACT §1, parsed and validated once at start. */
+/** The environment settings (docs/configuration.md), parsed and validated once at start. */
 import type { LogLevel } from "../observability/logger";
 
 export type AuthMode = "public" | "api_key" | "jwt" | "api_key_or_jwt";

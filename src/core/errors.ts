@@ -1,4 +1,4 @@
-/** Errors with the contract's status and code (CONTRACT §2, "Errors"). */
+/** Errors with the status and code clients get (docs/api.md, "Errors"). */
 
 export type ErrorCode =
   | "invalid_request"

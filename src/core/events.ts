@@ -2,7 +2,7 @@
  * The one event vocabulary of the service.
  *
  * `AdapterEvent` is what a provider adapter yields: provider-neutral fragments with no grammar
- * to respect. `ChunkEvent` is the contract's NDJSON chunk (CONTRACT §2); only
+ * to respect. `ChunkEvent` is the NDJSON chunk clients get (docs/api.md); only
  * `StreamNormalizer` produces it, so the grammar is enforced in exactly one place.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The completion request of CONTRACT §2: the TypeBox schema is both the validator and the type.
+ * The completion request (docs/api.md): the TypeBox schema is both the validator and the type.
  * Every object is closed (`additionalProperties: false`) so an unknown field is an error.
  */
 import { Type as T, type Static } from "@sinclair/typebox";

@@ -1,4 +1,4 @@
-/** Folds the chunk events of one completion into the JSON answer of CONTRACT §2. */
+/** Folds the chunk events of one completion into the JSON answer (docs/api.md, "JSON answer"). */
 import type { ChunkEvent, FinishReason, Usage } from "./events";
 
 export interface ToolCallOutput {

@@ -1,5 +1,5 @@
 /**
- * Turns any adapter's events into the contract's chunk grammar (CONTRACT §2):
+ * Turns any adapter's events into the service's one chunk grammar (docs/api.md, "The stream grammar"):
  * each `*_start` closed by its `*_end` before another block opens; exactly one `usage`, then
  * exactly one `finish`, last; on a failure after the first chunk an `error`, `usage`, `finish`.
  * An open block is not closed by a failure: a tool call cut short never gets a `tool_call_end`,

@@ -1,4 +1,4 @@
-/** POST /api/v1/completions (CONTRACT §2): validated by the TypeBox schema, answered as JSON or NDJSON. */
+/** POST /api/v1/completions (docs/api.md): validated by the TypeBox schema, answered as JSON or NDJSON. */
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { ClientCancelled, CompletionExecution, type CompletionDeps } from "../completion/completion-execution";
@@ -12,7 +12,7 @@ import { errorResponse } from "./request-context";
 import type { UsageAuth } from "../usage/usage-event";
 
 export interface CompletionsRouteOptions {
-  /** Largest accepted body in bytes (CONTRACT §2: 413 above it). */
+  /** Largest accepted body in bytes (413 `payload_too_large` above it). */
   bodyLimitBytes: number;
   /** Deepest nesting of objects and arrays accepted in a body (400 beyond it). */
   bodyMaxDepth: number;

@@ -1,6 +1,6 @@
 /**
  * Per-request id and logger, `x-request-id` on every response, and every error in the
- * contract's shape (CONTRACT §2, "Errors") — never Elysia's default.
+ * service's shape (docs/api.md, "Errors") — never Elysia's default.
  */
 import { Elysia } from "elysia";
 import { GatewayError } from "../core/errors";
@@ -28,7 +28,7 @@ export function errorResponse(error: GatewayError, requestId: string): Response 
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
   if (error.retryAfter !== undefined && error.status === 429) headers["retry-after"] = String(error.retryAfter);
   if (error.headers) Object.assign(headers, error.headers);
-  // RFC 9110 §15.5.2: a 401 names the scheme it wants; one value whatever failed (CONTRACT §6).
+  // RFC 9110 §15.5.2: a 401 names the scheme it wants; one value whatever failed, so a caller learns nothing.
   if (error.status === 401) headers["www-authenticate"] = "Bearer";
   return new Response(JSON.stringify(error.body(requestId)), { status: error.status, headers });
 }

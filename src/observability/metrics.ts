@@ -1,5 +1,5 @@
 /**
- * The Prometheus metrics of CONTRACT §3, on a registry of their own (one per app instance).
+ * The Prometheus metrics (docs/operations.md, "Health and metrics"), on a registry of their own (one per app instance).
  * What every completion records is kept cheap: its histograms are `SeriesHistogram`s, and its
  * counters are `SummedCounter`s, added to prom-client's counters when the metrics are read.
  */

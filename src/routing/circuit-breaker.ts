@@ -1,5 +1,5 @@
 /**
- * Circuit breaking per target (CONTRACT §4 defaults): after `failureThreshold` consecutive
+ * Circuit breaking per target (defaults in docs/routing.md): after `failureThreshold` consecutive
  * retryable failures a target is skipped for `cooldownMs`; then one request at a time probes it
  * (half-open) and its outcome closes or re-opens the circuit. An upstream that rejects our
  * credentials opens the circuit at once.

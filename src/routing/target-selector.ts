@@ -1,5 +1,5 @@
 /**
- * The order in which a model's targets are tried (CONTRACT §4 `strategy`). Targets whose circuit
+ * The order in which a model's targets are tried (the model's `strategy`: `fallback` or `weighted`). Targets whose circuit
  * is open are skipped when their turn comes (`CircuitBreakers.tryPass`), not here, so a half-open
  * probe is claimed only by the request that actually calls the target.
  */

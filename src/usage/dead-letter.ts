@@ -3,7 +3,7 @@
  * them nor vanish: `<spool dir>/dead-letter/usage-events-<YYYY-MM-DD>.ndjson`, one line per event,
  * `{"deadLetteredAt":"…","reason":"<the broker's words>","event":{…the message body…}}`,
  * appended and fsync'd before the event leaves the publisher. An operator re-publishes them by hand
- * once the cause is fixed (README, "The dead-letter file").
+ * once the cause is fixed (docs/usage-events.md, "The dead-letter file").
  */
 import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * Usage events to RabbitMQ, at least once (CONTRACT §5).
+ * Usage events to RabbitMQ, at least once (docs/usage-events.md; why: docs/decisions/0004).
  *
  * `publish` runs on the response path: it only appends to a memory queue. A background pump sends
  * events in batches on a confirm channel; an event counts as delivered only once the broker

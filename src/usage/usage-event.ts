@@ -1,4 +1,4 @@
-/** The usage event of CONTRACT §5, published once per completion. */
+/** The usage event (docs/usage-events.md), published once per completion. */
 import type { FinishReason } from "../core/events";
 import type { Cost } from "../cost/cost-of-usage";
 

@@ -1,5 +1,5 @@
 /** CONTRACT §4 and §1: the mapping from a file, from llm-core, or the demo; validation; refresh. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { fileMappingSource, llmCoreMappingSource } from "../../src/config/mappin
 import { parseSettings, SettingsError } from "../../src/config/settings";
 import { silentLogger } from "../../src/observability/logger";
 import { CompletionService } from "../../src/service";
-import { startFakeUpstream, jsonResponse, type FakeUpstream } from "../fakes/fake-upstream";
+import { startFakeUpstream, jsonResponse } from "../fakes/fake-upstream";
 import { startOpenAIFake } from "../fakes/openai/openai-fake";
 import { RecordingSink } from "../support/recording-sink";
 

@@ -1,7 +1,7 @@
 /** Per-provider timeouts — connect, first byte, idle, total — against fake upstreams over real HTTP. */
-import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { openAIChatResponse } from "../fakes/openai/openai-fake";
-import { sseData, startFakeUpstream, type FakeUpstream } from "../fakes/fake-upstream";
+import { startFakeUpstream, type FakeUpstream } from "../fakes/fake-upstream";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
 import { closedWithin } from "../support/provider-scenarios";
 import { FAST_ROUTING, singleTargetMapping, startService, type Harness } from "../support/service-harness";
@@ -40,7 +40,7 @@ describe("before the first byte: the attempt ends, and is retried or falls back"
 
   test("first byte: headers alone do not count, an event does", async () => {
     const u = await two({ firstByteTimeoutMs: 150, maxRetries: 0 });
-    u.a.answer((req) => ({
+    u.a.answer(() => ({
       status: 200,
       headers: { "content-type": "text/event-stream" },
       body: [{ write: ": keep-alive\n\n" }, { hang: true }],
