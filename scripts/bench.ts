@@ -1,5 +1,5 @@
 /**
- * The gateway's own cost, measured (issue 8; the README's Performance section tells how to read it).
+ * The gateway's own cost, measured (docs/performance.md tells how to read it).
  *
  * Starts, all on loopback: a fake OpenAI upstream doing almost nothing (precomputed bytes), a bare
  * pass-through proxy (`fetch` forward, body streamed back, nothing parsed: the ceiling for any Bun

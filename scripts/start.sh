@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs the service from source. With nothing configured it serves the bundled demo
-# mapping (model "demo") on port 4000. Every setting of the README's table applies.
+# mapping (model "demo") on port 4000. Every setting in docs/configuration.md applies.
 set -euo pipefail
 # Paths given relative to where the script is called from, before it moves to the project.
 for name in LOCAL_MODEL_PROVIDERS_CONFIG_PATH EVENTS_SPOOL_DIR; do
