@@ -2,10 +2,10 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { ClientCancelled, CompletionExecution, type CompletionDeps } from "../completion/completion-execution";
-import type { ChunkEvent } from "../core/events";
 import { GatewayError } from "../core/errors";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
+import { chunkStreamResponse, NDJSON } from "./chunk-stream";
 import { readJsonBody } from "./read-json-body";
 import { invalidRequest } from "./request-problems";
 import { errorResponse } from "./request-context";
@@ -30,19 +30,10 @@ export interface CompletionsRouteOptions {
   holdConnection(request: Request): () => void;
 }
 
-const encoder = new TextEncoder();
 const validBody = TypeCompiler.Compile(CompletionRequestSchema);
 
-/** One write per pull: every queued chunk as NDJSON lines in a single buffer. */
-function encodeQueued(queue: ChunkEvent[]): Uint8Array {
-  let text = "";
-  for (let i = 0; i < queue.length; i++) text += `${JSON.stringify(queue[i])}\n`;
-  queue.length = 0;
-  return encoder.encode(text);
-}
-
 export function completionsRoute(options: CompletionsRouteOptions) {
-  const { deps, streams, inFlight } = options;
+  const { deps, inFlight } = options;
   const bounds = { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth };
   return new Elysia({ name: "completions-route" }).post(
     "/api/v1/completions",
@@ -87,37 +78,9 @@ export function completionsRoute(options: CompletionsRouteOptions) {
         }
       }
 
-      streams.add(execution);
-      deps.metrics.activeStreams.inc();
-      let closed = false;
-      const release = () => {
-        if (closed) return;
-        closed = true;
-        streams.delete(execution);
+      return chunkStreamResponse(options, execution, NDJSON, "application/x-ndjson", requestId, () => {
         inFlight.delete(execution);
-        deps.metrics.activeStreams.dec();
         letGo();
-      };
-      const stream = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (execution.queue.length === 0 && !execution.isFinished) await execution.advance();
-          if (execution.queue.length > 0) controller.enqueue(encodeQueued(execution.queue));
-          if (execution.isFinished && execution.queue.length === 0) {
-            release();
-            controller.close();
-          }
-        },
-        cancel() {
-          execution.cancel();
-          release();
-        },
-      });
-      return new Response(stream, {
-        headers: {
-          "content-type": "application/x-ndjson",
-          "cache-control": "no-store",
-          "x-request-id": requestId,
-        },
       });
     },
     {

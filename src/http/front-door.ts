@@ -4,12 +4,12 @@
  * and streaming its chunk events in the door's own wire format. Each door only translates.
  */
 import { ClientCancelled, CompletionExecution, type CompletionApi } from "../completion/completion-execution";
-import type { ChunkEvent } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import type { UsageAuth } from "../usage/usage-event";
 import type { CompletionsRouteOptions } from "./completions-route";
 import { readJsonBody } from "./read-json-body";
+import { chunkStreamResponse, type WireEncoder } from "./chunk-stream";
 
 export type FrontDoorOptions = CompletionsRouteOptions;
 
@@ -77,62 +77,9 @@ export async function openCompletion(
   return execution;
 }
 
-/** Turns queued chunk events into wire text; keeps whatever state the wire format needs. */
-export interface WireEncoder {
-  encode(events: ChunkEvent[]): string;
-}
-
-const encoder = new TextEncoder();
-
-/**
- * The execution's chunks as an SSE response, read from the upstream only as the client takes
- * them, registered in `streams` while open so shutdown drains it.
- */
+/** The execution's chunks as an SSE response (see `chunkStreamResponse`); shutdown drains it. */
 export function sseResponse(options: FrontDoorOptions, execution: CompletionExecution, wire: WireEncoder, requestId: string): Response {
-  const { deps, streams } = options;
-  streams.add(execution);
-  deps.metrics.activeStreams.inc();
-  let closed = false;
-  const release = () => {
-    if (closed) return;
-    closed = true;
-    streams.delete(execution);
-    deps.metrics.activeStreams.dec();
-    releases.get(execution)?.();
-  };
-  const drain = (): Uint8Array => {
-    const text = wire.encode(execution.queue);
-    execution.queue.length = 0;
-    return encoder.encode(text);
-  };
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // Some chunks have no wire counterpart (a tool call's end): read on until something is
-      // written, or a pending read would never be pulled again.
-      for (;;) {
-        if (execution.queue.length === 0 && !execution.isFinished) await execution.advance();
-        const bytes = execution.queue.length > 0 ? drain() : null;
-        if (bytes && bytes.length > 0) controller.enqueue(bytes);
-        if (execution.isFinished && execution.queue.length === 0) {
-          release();
-          controller.close();
-          return;
-        }
-        if (bytes && bytes.length > 0) return;
-      }
-    },
-    cancel() {
-      execution.cancel();
-      release();
-    },
-  });
-  return new Response(stream, {
-    headers: {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-store",
-      "x-request-id": requestId,
-    },
-  });
+  return chunkStreamResponse(options, execution, wire, "text/event-stream; charset=utf-8", requestId, () => releases.get(execution)?.());
 }
 
 export function jsonResponse(body: unknown, requestId: string): Response {

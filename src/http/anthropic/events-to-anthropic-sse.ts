@@ -7,7 +7,8 @@
  * A failure after the first byte is `event: error`.
  */
 import type { ChunkEvent, Usage } from "../../core/events";
-import { sseFrame, type WireEncoder } from "../front-door";
+import type { WireEncoder } from "../chunk-stream";
+import { sseFrame } from "../front-door";
 import { anthropicErrorBody } from "./anthropic-error";
 import { anthropicStopReason, anthropicUsage } from "./completion-to-anthropic-message";
 

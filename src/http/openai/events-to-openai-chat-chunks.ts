@@ -6,7 +6,8 @@
  * A failure after the first byte is OpenAI's in-stream error: `data: {"error": {...}}`.
  */
 import type { ChunkEvent, Usage } from "../../core/events";
-import { sseFrame, type WireEncoder } from "../front-door";
+import type { WireEncoder } from "../chunk-stream";
+import { sseFrame } from "../front-door";
 import { openAIErrorBody } from "./openai-error";
 import { openAIFinishReason, openAIUsage } from "./completion-to-openai-chat";
 
