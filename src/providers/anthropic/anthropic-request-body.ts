@@ -15,7 +15,7 @@
  */
 import { GatewayError } from "../../core/errors";
 import type { CompletionRequest, ResponseFormat, Tool } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
 import { convertToAnthropicMessages, type AnthropicMessage } from "./convert-to-anthropic-messages";
 
@@ -54,8 +54,7 @@ export interface AnthropicMessagesBody {
   thinking?: { type: "enabled"; budget_tokens: number };
 }
 
-export interface AnthropicRequestPlan {
-  body: AnthropicMessagesBody;
+export interface AnthropicRequestPlan extends RequestPlan<AnthropicMessagesBody> {
   /** Name of the forced tool whose input is the answer text, when JSON output was asked for. */
   jsonToolName: string | null;
 }
@@ -85,7 +84,7 @@ function jsonTool(format: Exclude<ResponseFormat, { type: "text" }>): AnthropicT
   };
 }
 
-export function buildAnthropicMessagesBody(request: CompletionRequest, providerType: string, logger: Logger, deploymentName?: string): AnthropicRequestPlan {
+export function buildAnthropicMessagesBody(request: CompletionRequest, providerType: string): AnthropicRequestPlan {
   const prompt = convertToAnthropicMessages(request.messages);
   const body: AnthropicMessagesBody = { max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_TOKENS, messages: prompt.messages };
   if (prompt.system !== undefined) body.system = prompt.system;
@@ -153,8 +152,5 @@ export function buildAnthropicMessagesBody(request: CompletionRequest, providerT
   if (request.presencePenalty !== undefined) dropped.push("presencePenalty");
   if (request.frequencyPenalty !== undefined) dropped.push("frequencyPenalty");
 
-  if ((dropped.length || adjusted.length) && logger.isEnabled("debug")) {
-    logger.debug("parameters dropped or adjusted for provider", { provider: providerType, deploymentName, dropped, adjusted });
-  }
-  return { body, jsonToolName };
+  return { body, jsonToolName, warnings: dropped.concat(adjusted) };
 }

@@ -11,6 +11,7 @@
  */
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
+import { pushAll, type ResponseTranslator } from "../provider-runner";
 import { anthropicStreamError } from "./map-anthropic-error";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason";
 
@@ -257,4 +258,24 @@ export function anthropicMessageToEvents(message: AnthropicMessageLike, jsonTool
   }
   out.push({ type: "finish", reason: mapAnthropicStopReason(message.stop_reason, answeredWithJsonTool && toolCalls === 0) ?? "stop" });
   return out;
+}
+
+/** One request's answer, whole or streamed, for the runner (`anthropic` and `anthropic_bedrock`). */
+export class AnthropicResponseTranslator implements ResponseTranslator<AnthropicMessageLike, AnthropicStreamEventLike> {
+  private readonly stream: AnthropicStreamTranslator;
+
+  constructor(
+    private readonly providerType: string,
+    private readonly jsonToolName: string | null,
+  ) {
+    this.stream = new AnthropicStreamTranslator(providerType, jsonToolName);
+  }
+
+  answer(message: AnthropicMessageLike, out: AdapterEvent[]): void {
+    pushAll(out, anthropicMessageToEvents(message, this.jsonToolName, this.providerType));
+  }
+
+  frame(event: AnthropicStreamEventLike, out: AdapterEvent[]): void {
+    pushAll(out, this.stream.translate(event));
+  }
 }

@@ -5,15 +5,13 @@
  * whatever `GOOGLE_GENAI_USE_VERTEXAI` says), the mapping's key, base URL and API version; no SDK
  * retries (it makes none without `retryOptions`) and no automatic continuation (request params).
  */
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI, type GenerateContentResponse } from "@google/genai";
 import type { ProviderConfig } from "../../config/mapping";
-import type { AdapterEvent } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
-import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import type { ProviderAdapter } from "../provider-adapter";
+import { DEFAULT_TIMEOUT_MS, oneFramePerRead, runProvider } from "../provider-runner";
 import { boundedFetch } from "../bounded-body";
 import { upstreamLimits } from "../upstream-limits";
-import { GoogleResponseTranslator } from "./google-response-to-events";
+import { GoogleAnswerTranslator } from "./google-response-to-events";
 import { buildGoogleRequest } from "./google-request-params";
 import { mapGoogleError } from "./map-google-error";
 
@@ -47,40 +45,18 @@ function withServerTimeout(headers: Record<string, string> | undefined, timeoutM
 
 export function createGoogleAdapter(config: ProviderConfig): ProviderAdapter {
   const client = createGoogleClient(config);
-  return {
+  return runProvider({
     type: "google",
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const params = buildGoogleRequest(request, call.deploymentName, call.signal);
-      const translator = new GoogleResponseTranslator();
-      const state = { signal: call.signal, reading: false, yielded: false };
-      try {
-        if (!request.stream) {
-          const response = await client.models.generateContent(params);
-          state.reading = true;
-          yield* translator.translate(response);
-          if (translator.failure) throw translator.failure;
-          return;
-        }
-        const stream = await client.models.generateContentStream(params);
-        call.onResponseHeaders?.();
-        state.reading = true;
-        for await (const chunk of stream) {
-          const events = translator.translate(chunk);
-          for (let i = 0; i < events.length; i++) {
-            const event = events[i]!;
-            if (event.type === "text" || event.type === "tool_call") state.yielded = true;
-            yield event;
-          }
-          if (translator.failure) throw translator.failure;
-        }
-      } catch (error) {
-        throw mapGoogleError(error, state);
-      } finally {
-        if (translator.blockReason) {
-          call.logger.info("google blocked the prompt", { deploymentName: call.deploymentName, blockReason: translator.blockReason });
-        }
-      }
+    buildRequest: buildGoogleRequest,
+    send: (plan, request, call): Promise<GenerateContentResponse | AsyncGenerator<GenerateContentResponse>> => {
+      const params = plan.body;
+      params.config.abortSignal = call.signal;
+      return request.stream ? client.models.generateContentStream(params) : client.models.generateContent(params);
     },
-  };
+    readAnswer: (answer) => answer as GenerateContentResponse,
+    readFrames: (stream) => oneFramePerRead(stream as AsyncGenerator<GenerateContentResponse>),
+    translator: () => new GoogleAnswerTranslator(),
+    mapError: (error, phase, call, translator) =>
+      mapGoogleError(error, { signal: call.signal, reading: phase === "read", yielded: translator.responses.produced }),
+  });
 }

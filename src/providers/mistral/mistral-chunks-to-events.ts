@@ -7,8 +7,10 @@
  * in arrival order instead: an entry with a name starts the next call, an entry without one
  * continues the last (should Mistral ever stream arguments in pieces).
  */
-import type { ChatCompletionResponse, CompletionChunk, ContentChunk, ToolCall, UsageInfo } from "@mistralai/mistralai/models/components";
+import type { ChatCompletionResponse, CompletionChunk, CompletionEvent, ContentChunk, ToolCall, UsageInfo } from "@mistralai/mistralai/models/components";
+import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
+import type { ResponseTranslator } from "../provider-runner";
 import { mapOpenAIFinishReason } from "../openai-compatible/map-openai-finish-reason";
 
 export function mistralUsage(u: UsageInfo): Partial<Usage> {
@@ -87,4 +89,32 @@ export function mistralCompletionToEvents(completion: ChatCompletionResponse): A
   out.push({ type: "usage", usage: mistralUsage(completion.usage) });
   out.push({ type: "finish", reason: mapOpenAIFinishReason(choice?.finishReason) ?? "stop" });
   return out;
+}
+
+/** One request's answer for the runner. */
+export class MistralResponseTranslator implements ResponseTranslator<ChatCompletionResponse, CompletionEvent> {
+  private readonly stream = new MistralStreamTranslator();
+
+  answer(completion: ChatCompletionResponse, out: AdapterEvent[]): void {
+    pushChecked(mistralCompletionToEvents(completion), out);
+  }
+
+  frame(event: CompletionEvent, out: AdapterEvent[]): void {
+    pushChecked(this.stream.translate(event.data), out);
+  }
+}
+
+/**
+ * `finish_reason: "error"` is how Mistral reports a generation that failed after it started:
+ * a failure (an `error` line for a streaming client), and one routing may retry elsewhere when
+ * nothing was sent yet. The events before it still go out.
+ */
+function pushChecked(events: readonly AdapterEvent[], out: AdapterEvent[]): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.type === "finish" && event.reason === "error") {
+      throw new GatewayError("upstream_error", 'mistral stopped generating with finish_reason "error"', { retryable: true });
+    }
+    out.push(event);
+  }
 }

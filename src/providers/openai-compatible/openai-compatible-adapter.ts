@@ -9,11 +9,10 @@
  * itself must read them alike (test/providers/openai-fakes-read-by-sdk.test.ts).
  */
 import { APIConnectionError, APIError, APIUserAbortError } from "openai/core/error";
-import type { AdapterEvent, AdapterYield } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
+import type { AdapterEvent } from "../../core/events";
 import type { ProviderConfig } from "../../config/mapping";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import { eventBatches } from "../event-batches";
+import type { ProviderAdapter } from "../provider-adapter";
+import { runProvider, type ResponseTranslator } from "../provider-runner";
 import { readErrorText, readJsonWithin } from "../bounded-body";
 import { SseParser, type SseMessage } from "../sse-parser";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
@@ -24,8 +23,6 @@ import type { OpenAIDialect } from "./openai-dialect";
 import { baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "./openai-endpoint";
 import { buildOpenAIChatBody } from "./openai-request-body";
 
-export const DEFAULT_TIMEOUT_MS = 600_000;
-
 export interface OpenAICompatibleOptions {
   dialect: OpenAIDialect;
   endpoint: OpenAIEndpoint;
@@ -35,36 +32,41 @@ export interface OpenAICompatibleOptions {
 
 export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
-  return {
-    type: dialect.type,
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield> {
-      const body = legacy
-        ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
-        : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
-      // The legacy prompt ends with "Assistant:", so answers start with the space after it.
-      const trim = legacy ? new LeadingWhitespaceTrim() : null;
-      let phase: "request" | "read" = "request";
-      try {
-        const response = await postOpenAI(endpoint, endpoint.url(api, call.deploymentName), body, call.signal);
-        phase = "read";
-        if (!request.stream) {
-          const answer = await readJson(response, call.signal, dialect.type, endpoint.limits);
-          const events = openAICompletionToEvents(answer as OpenAICompletionLike);
-          yield trim ? events.map((event) => trim.apply(event)) : events;
-          return;
-        }
-        call.onResponseHeaders?.();
-        const translator = new OpenAIStreamTranslator();
-        yield* eventBatches(openAIStreamReads(response, call.signal, endpoint.limits, dialect.type), (chunk, out) => {
-          const events = translator.translate(chunk);
-          for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
-        });
-      } catch (error) {
-        throw mapOpenAIError(dialect.type, error, phase);
-      }
-    },
-  };
+  const type = dialect.type;
+  return runProvider({
+    type,
+    buildRequest: (request, deploymentName) =>
+      legacy ? buildOpenAICompletionBody(request, deploymentName, dialect) : buildOpenAIChatBody(request, deploymentName, dialect),
+    send: (plan, _request, call) => postOpenAI(endpoint, endpoint.url(api, call.deploymentName), plan.body, call.signal),
+    readAnswer: (response, call) => readJson(response, call.signal, type, endpoint.limits) as Promise<OpenAICompletionLike>,
+    readFrames: (response, call) => openAIStreamReads(response, call.signal, endpoint.limits, type),
+    translator: () => new OpenAIResponseTranslator(legacy),
+    mapError: (error, phase) => mapOpenAIError(type, error, phase),
+  });
+}
+
+/** One request's answer → our events; the legacy API's answers lose the whitespace they start with. */
+class OpenAIResponseTranslator implements ResponseTranslator<OpenAICompletionLike, OpenAIChunkLike> {
+  private readonly stream = new OpenAIStreamTranslator();
+  // The legacy prompt ends with "Assistant:", so answers start with the space after it.
+  private readonly trim: LeadingWhitespaceTrim | null;
+
+  constructor(legacy: boolean) {
+    this.trim = legacy ? new LeadingWhitespaceTrim() : null;
+  }
+
+  answer(answer: OpenAICompletionLike, out: AdapterEvent[]): void {
+    this.push(openAICompletionToEvents(answer), out);
+  }
+
+  frame(chunk: OpenAIChunkLike, out: AdapterEvent[]): void {
+    this.push(this.stream.translate(chunk), out);
+  }
+
+  private push(events: readonly AdapterEvent[], out: AdapterEvent[]): void {
+    const trim = this.trim;
+    for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
+  }
 }
 
 /** Sends the request; a non-2xx answer is thrown as the SDK's `APIError` for its status. */
