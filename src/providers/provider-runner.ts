@@ -11,7 +11,7 @@
  * - every failure, wherever it is thrown, goes through the provider's `mapError` with the phase
  *   it happened in.
  */
-import type { ProviderType } from "../config/mapping";
+import type { ProviderType } from "./providers";
 import { GatewayError } from "../core/errors";
 import type { AdapterEvent, AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";

@@ -12,7 +12,7 @@
  * Past a bound the attempt fails with `upstream_error` ("<provider> answer exceeds N bytes") and
  * the upstream body is cancelled.
  */
-import type { ProviderConfig } from "../config/mapping";
+import type { ProviderConfig } from "./providers";
 import { GatewayError } from "../core/errors";
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;

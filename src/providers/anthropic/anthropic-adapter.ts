@@ -1,7 +1,7 @@
 /** `anthropic`: Anthropic's Messages API through the official SDK. */
 import Anthropic from "@anthropic-ai/sdk";
 import type { Stream } from "@anthropic-ai/sdk/core/streaming";
-import type { ProviderConfig } from "../../config/mapping";
+import type { AnthropicConfig } from "./anthropic-provider";
 import type { CompletionRequest } from "../../core/request";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { DEFAULT_TIMEOUT_MS, oneFramePerRead, runProvider } from "../provider-runner";
@@ -16,7 +16,7 @@ export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
 export const ANTHROPIC_VERSION = "2023-06-01";
 const MESSAGES_PATH = "/v1/messages";
 
-export function createAnthropicClient(config: ProviderConfig): Anthropic {
+export function createAnthropicClient(config: AnthropicConfig): Anthropic {
   return new Anthropic({
     // The SDK would send the key as `Authorization: Bearer`; the contract sends `x-api-key`.
     apiKey: config.apiKey,
@@ -38,7 +38,7 @@ export function createAnthropicClient(config: ProviderConfig): Anthropic {
   });
 }
 
-export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter {
+export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter {
   const type = "anthropic";
   const client = createAnthropicClient(config);
   const post = <T>(plan: AnthropicRequestPlan, request: CompletionRequest, call: ProviderCall) =>

@@ -14,7 +14,7 @@ import {
   type ResponseStream,
 } from "@aws-sdk/client-bedrock-runtime";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import type { ProviderConfig } from "../../config/mapping";
+import type { AnthropicBedrockConfig } from "./anthropic-bedrock-provider";
 import { GatewayError } from "../../core/errors";
 import { buildAnthropicMessagesBody } from "../anthropic/anthropic-request-body";
 import { AnthropicResponseTranslator, type AnthropicMessageLike, type AnthropicStreamEventLike } from "../anthropic/anthropic-response-to-events";
@@ -36,7 +36,7 @@ export function bedrockEndpoint(region: string): string {
 }
 
 /** The key pair the mapping gives, if it gives one (the mapping checks both come together). */
-function mappingCredentials(config: ProviderConfig): Credentials | null {
+function mappingCredentials(config: AnthropicBedrockConfig): Credentials | null {
   if (!config.accessKeyId || !config.secretAccessKey) return null;
   return {
     accessKeyId: config.accessKeyId,
@@ -70,8 +70,8 @@ function defaultChainCredentials(): CredentialsProvider {
   };
 }
 
-export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClient {
-  const region = config.region!;
+export function createBedrockClient(config: AnthropicBedrockConfig): BedrockRuntimeClient {
+  const region = config.region;
   const client = new BedrockRuntimeClient({
     region,
     endpoint: config.endpoint ?? bedrockEndpoint(region),
@@ -146,7 +146,7 @@ async function* bedrockFrames(body: AsyncIterable<ResponseStream>): AsyncGenerat
 
 type BedrockAnswer = InvokeModelCommandOutput | InvokeModelWithResponseStreamCommandOutput;
 
-export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderAdapter {
+export function createAnthropicBedrockAdapter(config: AnthropicBedrockConfig): ProviderAdapter {
   const type = "anthropic_bedrock";
   const client = createBedrockClient(config);
   const decoder = new TextDecoder();

@@ -6,7 +6,7 @@
  * retries (it makes none without `retryOptions`) and no automatic continuation (request params).
  */
 import { GoogleGenAI, type GenerateContentResponse } from "@google/genai";
-import type { ProviderConfig } from "../../config/mapping";
+import type { GoogleConfig } from "./google-provider";
 import type { ProviderAdapter } from "../provider-adapter";
 import { DEFAULT_TIMEOUT_MS, oneFramePerRead, runProvider } from "../provider-runner";
 import { boundedFetch } from "../bounded-body";
@@ -18,7 +18,7 @@ import { mapGoogleError } from "./map-google-error";
 export const GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com";
 export const GOOGLE_API_VERSION = "v1beta";
 
-export function createGoogleClient(config: ProviderConfig): GoogleGenAI {
+export function createGoogleClient(config: GoogleConfig): GoogleGenAI {
   const apiVersion = config.apiVersion ?? GOOGLE_API_VERSION;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new GoogleGenAI({
@@ -43,7 +43,7 @@ function withServerTimeout(headers: Record<string, string> | undefined, timeoutM
   return own ? headers : { "X-Server-Timeout": String(Math.ceil(timeoutMs / 1000)), ...headers };
 }
 
-export function createGoogleAdapter(config: ProviderConfig): ProviderAdapter {
+export function createGoogleAdapter(config: GoogleConfig): ProviderAdapter {
   const client = createGoogleClient(config);
   return runProvider({
     type: "google",

@@ -1,5 +1,5 @@
 /** `jamba`: AI21's Jamba chat completions, an OpenAI-compatible API with string-only content. */
-import type { ProviderConfig } from "../../config/mapping";
+import type { JambaConfig } from "./jamba-provider";
 import { createOpenAICompatibleAdapter, requireApiKey } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
 import { baseUrlEndpoint, bearerAuth } from "../openai-compatible/openai-endpoint";
@@ -20,7 +20,7 @@ export const JAMBA_DIALECT: OpenAIDialect = {
   contentParts: false,
 };
 
-export function createJambaAdapter(config: ProviderConfig): ProviderAdapter {
+export function createJambaAdapter(config: JambaConfig): ProviderAdapter {
   const endpoint = baseUrlEndpoint(config.baseUrl ?? JAMBA_BASE_URL, config, bearerAuth(requireApiKey(config)));
   return createOpenAICompatibleAdapter({ dialect: JAMBA_DIALECT, endpoint });
 }

@@ -6,7 +6,7 @@
  */
 import { Mistral } from "@mistralai/mistralai";
 import { HTTPClient } from "@mistralai/mistralai/lib/http";
-import type { ProviderConfig } from "../../config/mapping";
+import type { MistralConfig } from "./mistral-provider";
 import type { EventStream } from "@mistralai/mistralai/lib/event-streams";
 import type { ChatCompletionResponse, CompletionEvent } from "@mistralai/mistralai/models/components";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
@@ -19,7 +19,7 @@ import { buildMistralRequest } from "./mistral-request";
 
 export const MISTRAL_BASE_URL = "https://api.mistral.ai";
 
-export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
+export function createMistralAdapter(config: MistralConfig): ProviderAdapter {
   const client = new Mistral({
     apiKey: config.apiKey,
     serverURL: config.baseUrl ?? MISTRAL_BASE_URL,

@@ -3,7 +3,7 @@
  * keeps connections alive and pools them per host. The request's AbortSignal, which also carries
  * the total timeout, goes to `fetch` and so reaches the socket.
  */
-import type { ProviderConfig } from "../../config/mapping";
+import type { OllamaConfig } from "./ollama-provider";
 import { readJsonWithin } from "../bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import type { ProviderAdapter } from "../provider-adapter";
@@ -15,7 +15,7 @@ import { buildOllamaChatBody } from "./ollama-request-body";
 
 export const OLLAMA_BASE_URL = "http://localhost:11434";
 
-export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
+export function createOllamaAdapter(config: OllamaConfig): ProviderAdapter {
   const url = `${(config.baseUrl ?? OLLAMA_BASE_URL).replace(/\/+$/, "")}/api/chat`;
   // Headers, not a plain object: a configured "Authorization" and ours must not both be sent.
   const headers = new Headers(config.headers);

@@ -10,7 +10,7 @@
  */
 import { APIConnectionError, APIError, APIUserAbortError } from "openai/core/error";
 import type { AdapterEvent } from "../../core/events";
-import type { ProviderConfig } from "../../config/mapping";
+import type { ProviderConfig } from "../providers";
 import type { ProviderAdapter } from "../provider-adapter";
 import { runProvider, type ResponseTranslator } from "../provider-runner";
 import { readErrorText, readJsonWithin } from "../bounded-body";
@@ -191,13 +191,12 @@ class LeadingWhitespaceTrim {
  * A server at the mapping's `baseUrl` (required) where the Bearer key is optional: vLLM, any
  * remote compatible endpoint.
  */
-export function createBaseUrlAdapter(config: ProviderConfig, dialect: OpenAIDialect): ProviderAdapter {
-  if (!config.baseUrl) throw new Error("baseUrl is required");
+export function createBaseUrlAdapter(config: { baseUrl: string; apiKey?: string } & ProviderConfig, dialect: OpenAIDialect): ProviderAdapter {
   return createOpenAICompatibleAdapter({ dialect, endpoint: baseUrlEndpoint(config.baseUrl, config, bearerAuth(config.apiKey)) });
 }
 
 /** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
-export function requireApiKey(config: ProviderConfig): string {
+export function requireApiKey(config: { apiKey?: string }): string {
   if (!config.apiKey) throw new Error("apiKey is empty");
   return config.apiKey;
 }

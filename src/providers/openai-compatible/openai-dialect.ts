@@ -2,7 +2,7 @@
  * How one OpenAI-compatible provider differs from OpenAI itself. Each difference is written
  * once, here, as data; the request builders and the chunk translator read it.
  */
-import type { ProviderType } from "../../config/mapping";
+import type { ProviderType } from "../providers";
 
 export type ResponseFormatType = "text" | "json_object" | "json_schema";
 

@@ -8,7 +8,7 @@
  * attempt there), not the transport's. The SDK was measured to cost 4× a direct `fetch`
  * per stream on the hot path (README, Performance), so this family is sent with `fetch`.
  */
-import type { ProviderConfig } from "../../config/mapping";
+import type { ProviderConfig } from "../providers";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 
 export type OpenAIApi = "chat" | "completions";

@@ -3,7 +3,7 @@
  * (the parameters every compatible server knows) and reads answers defensively: usage missing
  * (estimated) or on any chunk, no `[DONE]`, comment lines, CRLF framing, whole tool calls.
  */
-import type { ProviderConfig } from "../../config/mapping";
+import type { RemoteCompletionConfig } from "./remote-completion-provider";
 import { createBaseUrlAdapter } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
 import type { ProviderAdapter } from "../provider-adapter";
@@ -20,6 +20,6 @@ export const REMOTE_COMPLETION_DIALECT: OpenAIDialect = {
   isReasoningModel: () => false,
 };
 
-export function createRemoteCompletionAdapter(config: ProviderConfig): ProviderAdapter {
+export function createRemoteCompletionAdapter(config: RemoteCompletionConfig): ProviderAdapter {
   return createBaseUrlAdapter(config, REMOTE_COMPLETION_DIALECT);
 }

@@ -3,7 +3,7 @@
  * `reasoning` / `reasoning_content`, usage on every chunk, a trailing empty arguments fragment,
  * integer error codes, flat error chunks) are read by the shared translator.
  */
-import type { ProviderConfig } from "../../config/mapping";
+import type { VllmConfig } from "./vllm-provider";
 import { createBaseUrlAdapter } from "../openai-compatible/openai-compatible-adapter";
 import type { OpenAIDialect } from "../openai-compatible/openai-dialect";
 import type { ProviderAdapter } from "../provider-adapter";
@@ -19,6 +19,6 @@ export const VLLM_DIALECT: OpenAIDialect = {
   isReasoningModel: () => false,
 };
 
-export function createVllmAdapter(config: ProviderConfig): ProviderAdapter {
+export function createVllmAdapter(config: VllmConfig): ProviderAdapter {
   return createBaseUrlAdapter(config, VLLM_DIALECT);
 }
