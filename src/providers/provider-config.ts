@@ -3,7 +3,7 @@
  * schema of its entry (which the mapping validates it with) and a loader of its adapter factory.
  * The factory is loaded only when the mapping uses the type: the SDKs are large.
  */
-import { Type as T, type TLiteral, type TObject, type TProperties } from "@sinclair/typebox";
+import { Type as T, type Static, type TLiteral, type TObject, type TProperties } from "@sinclair/typebox";
 import type { ProviderAdapter } from "./provider-adapter";
 
 export const url = T.String({ pattern: "^https?://" });
@@ -20,6 +20,10 @@ export const commonConfigFields = {
   maxResponseBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
   maxEventBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
 };
+
+const commonConfig = T.Object(commonConfigFields);
+/** What every provider's mapping entry may say, whatever its type. */
+export type CommonProviderConfig = Static<typeof commonConfig>;
 
 type ConfigSchema<Type extends string, Fields extends TProperties> = TObject<
   { type: TLiteral<Type> } & typeof commonConfigFields & Fields

@@ -10,8 +10,8 @@
  */
 import { APIConnectionError, APIError, APIUserAbortError } from "openai/core/error";
 import type { AdapterEvent } from "../../core/events";
-import type { ProviderConfig } from "../providers";
 import type { ProviderAdapter } from "../provider-adapter";
+import type { ProviderType } from "../providers";
 import { runProvider, type ResponseTranslator } from "../provider-runner";
 import { readErrorText, readJsonWithin } from "../bounded-body";
 import { SseParser, type SseMessage } from "../sse-parser";
@@ -20,7 +20,7 @@ import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
 import { buildOpenAICompletionBody } from "./openai-completion-body";
 import type { OpenAIDialect } from "./openai-dialect";
-import { baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "./openai-endpoint";
+import type { OpenAIApi, OpenAIEndpoint } from "./openai-endpoint";
 import { buildOpenAIChatBody } from "./openai-request-body";
 
 export interface OpenAICompatibleOptions {
@@ -32,7 +32,8 @@ export interface OpenAICompatibleOptions {
 
 export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
-  const type = dialect.type;
+  // A type of `providers.ts`: its declaration made the dialect.
+  const type = dialect.type as ProviderType;
   return runProvider({
     type,
     buildRequest: (request, deploymentName) =>
@@ -185,18 +186,4 @@ class LeadingWhitespaceTrim {
     if (text) this.started = true;
     return text === event.text ? event : { type: "text", text };
   }
-}
-
-/**
- * A server at the mapping's `baseUrl` (required) where the Bearer key is optional: vLLM, any
- * remote compatible endpoint.
- */
-export function createBaseUrlAdapter(config: { baseUrl: string; apiKey?: string } & ProviderConfig, dialect: OpenAIDialect): ProviderAdapter {
-  return createOpenAICompatibleAdapter({ dialect, endpoint: baseUrlEndpoint(config.baseUrl, config, bearerAuth(config.apiKey)) });
-}
-
-/** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
-export function requireApiKey(config: { apiKey?: string }): string {
-  if (!config.apiKey) throw new Error("apiKey is empty");
-  return config.apiKey;
 }

@@ -8,7 +8,10 @@
  * attempt there), not the transport's. The SDK was measured to cost 4× a direct `fetch`
  * per stream on the hot path (README, Performance), so this family is sent with `fetch`.
  */
-import type { ProviderConfig } from "../providers";
+import type { CommonProviderConfig } from "../provider-config";
+
+/** The parts of a mapping entry an endpoint reads. */
+type EndpointConfig = CommonProviderConfig & { organization?: string };
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 
 export type OpenAIApi = "chat" | "completions";
@@ -27,7 +30,7 @@ export interface OpenAIEndpoint {
 const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
 
 /** `{baseUrl}/chat/completions`: OpenAI, Jamba, vLLM, any compatible server. */
-export function baseUrlEndpoint(baseUrl: string, config: ProviderConfig, auth: Record<string, string>): OpenAIEndpoint {
+export function baseUrlEndpoint(baseUrl: string, config: EndpointConfig, auth: Record<string, string>): OpenAIEndpoint {
   const base = baseUrl.replace(/\/+$/, "");
   const urls: Record<OpenAIApi, string> = { chat: base + PATHS.chat, completions: base + PATHS.completions };
   return {
@@ -42,7 +45,7 @@ export function baseUrlEndpoint(baseUrl: string, config: ProviderConfig, auth: R
  * Azure OpenAI: `{endpoint}/openai/deployments/{deploymentName}/chat/completions?api-version=…`
  * (and `/completions`), the key in `api-key`.
  */
-export function azureEndpoint(endpoint: string, apiVersion: string, config: ProviderConfig, apiKey: string): OpenAIEndpoint {
+export function azureEndpoint(endpoint: string, apiVersion: string, config: EndpointConfig, apiKey: string): OpenAIEndpoint {
   const base = `${endpoint.replace(/\/+$/, "")}/openai/deployments/`;
   const query = `?api-version=${encodeURIComponent(apiVersion)}`;
   const cache = new Map<string, string>();
@@ -68,7 +71,7 @@ export function bearerAuth(apiKey: string | undefined): Record<string, string> {
 }
 
 /** Ours first, then the mapping's `headers`, which win (case-insensitively). */
-function headersFor(config: ProviderConfig, auth: Record<string, string>): Record<string, string> {
+function headersFor(config: EndpointConfig, auth: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json",
@@ -77,4 +80,10 @@ function headersFor(config: ProviderConfig, auth: Record<string, string>): Recor
   if (config.organization) headers["openai-organization"] = config.organization;
   for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
   return headers;
+}
+
+/** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
+export function requireApiKey(config: { apiKey?: string }): string {
+  if (!config.apiKey) throw new Error("apiKey is empty");
+  return config.apiKey;
 }

@@ -1,13 +1,21 @@
-/** `vllm`: a vLLM server's OpenAI-compatible chat completions. Its mapping entry and its adapter's loader. */
+/**
+ * `vllm`: a vLLM server's OpenAI-compatible chat completions, at the mapping's `baseUrl`, the
+ * Bearer key optional. Its stream quirks (reasoning in `reasoning` / `reasoning_content`, usage on
+ * every chunk, a trailing empty arguments fragment, integer error codes, flat error chunks) are
+ * read by the shared translator.
+ */
 import type { Static } from "@sinclair/typebox";
 import { Type as T } from "@sinclair/typebox";
-import { providerConfigSchema, url, type AdapterFactory, type ProviderDeclaration } from "../provider-config";
+import { openAICompatibleProvider } from "../openai-compatible/openai-compatible-provider";
+import { baseUrlEndpoint, bearerAuth, type OpenAIEndpoint } from "../openai-compatible/openai-endpoint";
+import { providerConfigSchema, url } from "../provider-config";
 
 export const vllmConfig = providerConfigSchema("vllm", { apiKey: T.Optional(T.String()), baseUrl: url });
 export type VllmConfig = Static<typeof vllmConfig>;
 
-export const vllmProvider: ProviderDeclaration<"vllm", typeof vllmConfig, VllmConfig> = {
+export const vllmProvider = openAICompatibleProvider({
   type: "vllm",
   config: vllmConfig,
-  loadAdapter: async (): Promise<AdapterFactory<VllmConfig>> => (await import("./vllm-adapter")).createVllmAdapter,
-};
+  dialect: { topK: true },
+  endpoint: (config): OpenAIEndpoint => baseUrlEndpoint(config.baseUrl, config, bearerAuth(config.apiKey)),
+});
