@@ -13,7 +13,7 @@
  *   dropped. Thinking is dropped (debug log) where Anthropic forbids it: with a forced tool, and
  *   when continuing a tool-use turn (we cannot replay the thinking blocks it would require).
  */
-import { GatewayError } from "../../core/errors";
+import { invalid } from "../invalid-field";
 import type { CompletionRequest, ResponseFormat, Tool } from "../../core/request";
 import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
@@ -57,10 +57,6 @@ export interface AnthropicMessagesBody {
 export interface AnthropicRequestPlan extends RequestPlan<AnthropicMessagesBody> {
   /** Name of the forced tool whose input is the answer text, when JSON output was asked for. */
   jsonToolName: string | null;
-}
-
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
 }
 
 function objectSchema(schema: Record<string, unknown> | undefined): Record<string, unknown> {

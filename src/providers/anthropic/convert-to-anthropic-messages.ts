@@ -7,7 +7,7 @@
  * in history are JSON text on our side and an object on Anthropic's: invalid JSON is the
  * client's error, named precisely, rather than an opaque upstream 400.
  */
-import { GatewayError } from "../../core/errors";
+import { invalid } from "../invalid-field";
 import type { ContentPart, Message } from "../../core/request";
 
 export type AnthropicImageSource =
@@ -31,10 +31,6 @@ export interface AnthropicPrompt {
 }
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),/;
-
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
-}
 
 function imageBlock(url: string, field: string): AnthropicContentBlock {
   if (url.startsWith("https:")) return { type: "image", source: { type: "url", url } };

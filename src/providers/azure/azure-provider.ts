@@ -6,7 +6,9 @@ import type { Static } from "@sinclair/typebox";
 import { Type as T } from "@sinclair/typebox";
 import { openAICompatibleProvider } from "../openai-compatible/openai-compatible-provider";
 import { isOpenAIReasoningModel } from "../openai-compatible/openai-dialect";
-import { azureEndpoint, requireApiKey, type OpenAIEndpoint } from "../openai-compatible/openai-endpoint";
+import { requireApiKey, type OpenAIEndpoint } from "../openai-compatible/openai-endpoint";
+import { azureEndpoint } from "./azure-endpoint";
+import { LeadingWhitespaceTrim } from "./leading-whitespace-trim";
 import { providerConfigSchema, url } from "../provider-config";
 
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
@@ -38,4 +40,5 @@ export const azureOpenAICompletionsProvider = openAICompatibleProvider({
   api: "completions",
   dialect: { responseFormats: ["text"], reasoningEffort: false, contentParts: false, tools: false },
   endpoint,
+  rewriteEvents: () => new LeadingWhitespaceTrim(),
 });

@@ -28,9 +28,16 @@ export interface OpenAICompatibleOptions {
   endpoint: OpenAIEndpoint;
   /** `chat` (default): `/chat/completions`. `completions`: the legacy text API, `/completions`. */
   api?: OpenAIApi;
+  /** A provider's own per-request rewrite of the events it answers with, if it needs one. */
+  rewriteEvents?: () => EventRewrite;
 }
 
-export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
+/** Rewrites one event of an answer; made per request, so it may keep state. */
+export interface EventRewrite {
+  apply(event: AdapterEvent): AdapterEvent;
+}
+
+export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat", rewriteEvents }: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
   // A type of `providers.ts`: its declaration made the dialect.
   const type = dialect.type as ProviderType;
@@ -41,20 +48,16 @@ export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" 
     send: (plan, _request, call) => postOpenAI(endpoint, endpoint.url(api, call.deploymentName), plan.body, call.signal),
     readAnswer: (response, call) => readJson(response, call.signal, type, endpoint.limits) as Promise<OpenAICompletionLike>,
     readFrames: (response, call) => openAIStreamReads(response, call.signal, endpoint.limits, type),
-    translator: () => new OpenAIResponseTranslator(legacy),
+    translator: () => new OpenAIResponseTranslator(rewriteEvents?.() ?? null),
     mapError: (error, phase) => mapOpenAIError(type, error, phase),
   });
 }
 
-/** One request's answer → our events; the legacy API's answers lose the whitespace they start with. */
+/** One request's answer → our events, through the provider's rewrite if it has one. */
 class OpenAIResponseTranslator implements ResponseTranslator<OpenAICompletionLike, OpenAIChunkLike> {
   private readonly stream = new OpenAIStreamTranslator();
-  // The legacy prompt ends with "Assistant:", so answers start with the space after it.
-  private readonly trim: LeadingWhitespaceTrim | null;
 
-  constructor(legacy: boolean) {
-    this.trim = legacy ? new LeadingWhitespaceTrim() : null;
-  }
+  constructor(private readonly rewrite: EventRewrite | null) {}
 
   answer(answer: OpenAICompletionLike, out: AdapterEvent[]): void {
     this.push(openAICompletionToEvents(answer), out);
@@ -65,8 +68,8 @@ class OpenAIResponseTranslator implements ResponseTranslator<OpenAICompletionLik
   }
 
   private push(events: readonly AdapterEvent[], out: AdapterEvent[]): void {
-    const trim = this.trim;
-    for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
+    const rewrite = this.rewrite;
+    for (let i = 0; i < events.length; i++) out.push(rewrite ? rewrite.apply(events[i]!) : events[i]!);
   }
 }
 
@@ -173,17 +176,5 @@ export async function* openAIStreamReads(
   } finally {
     // Stopped before the end (`[DONE]`, client gone, an error): release the connection.
     if (!finished) reader.cancel().catch(() => {});
-  }
-}
-
-/** Drops the whitespace an answer starts with, across as many text events as it spans. */
-class LeadingWhitespaceTrim {
-  private started = false;
-
-  apply(event: AdapterEvent): AdapterEvent {
-    if (this.started || event.type !== "text") return event;
-    const text = event.text.trimStart();
-    if (text) this.started = true;
-    return text === event.text ? event : { type: "text", text };
   }
 }

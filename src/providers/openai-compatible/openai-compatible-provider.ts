@@ -6,6 +6,7 @@
  */
 import type { Static, TObject } from "@sinclair/typebox";
 import type { ProviderDeclaration } from "../provider-config";
+import type { EventRewrite } from "./openai-compatible-adapter";
 import { COMPATIBLE_DEFAULTS, type OpenAIDialect } from "./openai-dialect";
 import type { OpenAIApi, OpenAIEndpoint } from "./openai-endpoint";
 
@@ -18,6 +19,8 @@ export interface CompatibleProviderDefinition<Type extends string, Schema extend
   api?: OpenAIApi;
   /** Where requests go and how they are authenticated, from the provider's mapping entry. */
   endpoint(config: Static<Schema>): OpenAIEndpoint;
+  /** A per-request rewrite of the events it answers with, for a provider that needs one. */
+  rewriteEvents?: () => EventRewrite;
 }
 
 export function openAICompatibleProvider<Type extends string, Schema extends TObject>(
@@ -29,7 +32,8 @@ export function openAICompatibleProvider<Type extends string, Schema extends TOb
     config: definition.config,
     async loadAdapter() {
       const { createOpenAICompatibleAdapter } = await import("./openai-compatible-adapter");
-      return (config) => createOpenAICompatibleAdapter({ dialect, endpoint: definition.endpoint(config), api: definition.api });
+      const { api, rewriteEvents } = definition;
+      return (config) => createOpenAICompatibleAdapter({ dialect, endpoint: definition.endpoint(config), api, rewriteEvents });
     },
   };
 }

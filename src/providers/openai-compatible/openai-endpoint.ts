@@ -9,10 +9,10 @@
  * per stream on the hot path (README, Performance), so this family is sent with `fetch`.
  */
 import type { CommonProviderConfig } from "../provider-config";
+import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 
 /** The parts of a mapping entry an endpoint reads. */
-type EndpointConfig = CommonProviderConfig & { organization?: string };
-import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
+export type EndpointConfig = CommonProviderConfig & { organization?: string };
 
 export type OpenAIApi = "chat" | "completions";
 
@@ -27,7 +27,7 @@ export interface OpenAIEndpoint {
   readonly limits: UpstreamLimits;
 }
 
-const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
+export const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
 
 /** `{baseUrl}/chat/completions`: OpenAI, Jamba, vLLM, any compatible server. */
 export function baseUrlEndpoint(baseUrl: string, config: EndpointConfig, auth: Record<string, string>): OpenAIEndpoint {
@@ -41,37 +41,13 @@ export function baseUrlEndpoint(baseUrl: string, config: EndpointConfig, auth: R
   };
 }
 
-/**
- * Azure OpenAI: `{endpoint}/openai/deployments/{deploymentName}/chat/completions?api-version=…`
- * (and `/completions`), the key in `api-key`.
- */
-export function azureEndpoint(endpoint: string, apiVersion: string, config: EndpointConfig, apiKey: string): OpenAIEndpoint {
-  const base = `${endpoint.replace(/\/+$/, "")}/openai/deployments/`;
-  const query = `?api-version=${encodeURIComponent(apiVersion)}`;
-  const cache = new Map<string, string>();
-  return {
-    url(api, deploymentName) {
-      const key = `${api} ${deploymentName}`;
-      let url = cache.get(key);
-      if (url === undefined) {
-        url = base + encodeURIComponent(deploymentName) + PATHS[api] + query;
-        if (cache.size < 1000) cache.set(key, url);
-      }
-      return url;
-    },
-    headers: headersFor(config, { "api-key": apiKey }),
-    redirect: "manual",
-    limits: upstreamLimits(config),
-  };
-}
-
 /** `Authorization: Bearer …`, or nothing when the server needs no key (vLLM, remote). */
 export function bearerAuth(apiKey: string | undefined): Record<string, string> {
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 }
 
 /** Ours first, then the mapping's `headers`, which win (case-insensitively). */
-function headersFor(config: EndpointConfig, auth: Record<string, string>): Record<string, string> {
+export function headersFor(config: EndpointConfig, auth: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json",
