@@ -16,6 +16,7 @@ import { GatewayError } from "../core/errors";
 import type { AdapterEvent, AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { ProviderAdapter, ProviderCall } from "./provider-adapter";
+import { frameBatches } from "./wire/frame-batches";
 
 /** The total timeout of an upstream call when the mapping sets no `timeoutMs`. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -95,7 +96,7 @@ export function runProvider<Plan extends RequestPlan<unknown>, Opened, Answer, F
           return;
         }
         call.onResponseHeaders?.();
-        yield* frameBatches(parts.readFrames(opened, call), translator);
+        yield* frameBatches(parts.readFrames(opened, call), (frame, out) => translator.frame(frame, out));
         // Some SDKs end an aborted stream quietly; it did not end well.
         if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
         translator.end?.();
@@ -107,39 +108,6 @@ export function runProvider<Plan extends RequestPlan<unknown>, Opened, Answer, F
       }
     },
   };
-}
-
-/**
- * One batch of events per upstream read: every frame the read held goes through the translator,
- * and their events leave as one batch. A frame that fails (an error chunk, bad JSON) is thrown
- * after the events of the frames before it, so a client still gets what came first. The batch
- * array is reused from read to read.
- */
-async function* frameBatches<Frame>(
-  reads: AsyncIterable<readonly Frame[]>,
-  translator: ResponseTranslator<unknown, Frame>,
-): AsyncGenerator<readonly AdapterEvent[], void, undefined> {
-  const batch: AdapterEvent[] = [];
-  for await (const frames of reads) {
-    batch.length = 0;
-    let failure: unknown = null;
-    try {
-      for (let i = 0; i < frames.length; i++) translator.frame(frames[i]!, batch);
-    } catch (error) {
-      failure = error;
-    }
-    if (batch.length > 0) yield batch;
-    if (failure) throw failure;
-  }
-}
-
-/** An SDK's iterator, one item per read (the SDK hides the reads); the array is reused. */
-export async function* oneFramePerRead<Frame>(items: AsyncIterable<Frame>): AsyncGenerator<readonly Frame[], void, undefined> {
-  const one: Frame[] = [];
-  for await (const item of items) {
-    one[0] = item;
-    yield one;
-  }
 }
 
 /** Appends `events` to `out` (translators that return arrays feed the runner's batch). */

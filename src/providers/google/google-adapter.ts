@@ -8,8 +8,9 @@
 import { GoogleGenAI, type GenerateContentResponse } from "@google/genai";
 import type { GoogleConfig } from "./google-provider";
 import type { ProviderAdapter } from "../provider-adapter";
-import { DEFAULT_TIMEOUT_MS, oneFramePerRead, runProvider } from "../provider-runner";
-import { boundedFetch } from "../bounded-body";
+import { DEFAULT_TIMEOUT_MS, runProvider } from "../provider-runner";
+import { oneFramePerRead } from "../wire/frame-batches";
+import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import { GoogleAnswerTranslator } from "./google-response-to-events";
 import { buildGoogleRequest } from "./google-request-params";

@@ -4,12 +4,12 @@
  * the total timeout, goes to `fetch` and so reaches the socket.
  */
 import type { OllamaConfig } from "./ollama-provider";
-import { readJsonWithin } from "../bounded-body";
+import { readJsonWithin } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import type { ProviderAdapter } from "../provider-adapter";
 import { runProvider } from "../provider-runner";
 import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
-import { ndjsonLineBatches } from "./ndjson-lines";
+import { ndjsonLineBatches } from "../wire/ndjson-lines";
 import { OllamaResponseTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
 import { buildOllamaChatBody } from "./ollama-request-body";
 
