@@ -2,7 +2,7 @@
  * Anthropic Messages responses → our adapter events, for `anthropic` (SSE events through the SDK)
  * and `anthropic_bedrock` (the same events, decoded from event-stream frames).
  *
- * Quirks handled (provider reference, anthropic.md / bedrock.md): content-block indexes shared by
+ * Quirks handled (docs/providers-anthropic.md, Response mapping): content-block indexes shared by
  * text, thinking and tool blocks (tool calls are renumbered 0, 1, …); the empty first
  * `input_json_delta`; `ping` and unknown events anywhere; usage split over `message_start`
  * (input, cache) and `message_delta` (output, possibly a restated input that wins); `input_tokens`

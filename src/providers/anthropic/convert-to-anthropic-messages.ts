@@ -1,5 +1,5 @@
 /**
- * Our messages → Anthropic Messages API `system` + `messages` (provider reference, anthropic.md).
+ * Our messages → Anthropic Messages API `system` + `messages` (docs/providers-anthropic.md, Request mapping).
  *
  * System and developer prompts are lifted to the top-level `system`; tool results go into the
  * next user turn; turns of the same role are merged, because Anthropic wants strictly

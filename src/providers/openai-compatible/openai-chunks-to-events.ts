@@ -1,6 +1,6 @@
 /**
  * OpenAI-family responses → our adapter events. Written for the whole family's quirks
- * (provider reference, openai.md §7): usage in any chunk (keep the last), `choices: []` chunks
+ * (docs/providers-openai-compatible.md, Quirks handled): usage in any chunk (keep the last), `choices: []` chunks
  * that carry no usage (Azure filter results), tool calls keyed by `index`, else by `id`, else by
  * array position, whole calls in one chunk, reasoning in `reasoning_content` / `reasoning`, a
  * finish reason on a chunk that also carries content, legacy `choices[].text` chunks, and an
