@@ -1,8 +1,8 @@
 import type { FinishReason } from "../../core/events";
 
 /**
- * OpenAI-family `finish_reason` → ours. vLLM's `eos` is a stop and Mistral's `model_length` a length;
- * Mistral's `error` is a failure; an unknown reason ends the answer as a stop.
+ * OpenAI-family `finish_reason` → ours. `eos` reads as a stop and Mistral's `model_length` as a
+ * length; `error` (Mistral) is a failure; an unknown reason ends the answer as a stop.
  */
 export function mapOpenAIFinishReason(reason: string | null | undefined): FinishReason | null {
   switch (reason) {
