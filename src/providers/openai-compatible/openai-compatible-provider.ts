@@ -25,11 +25,12 @@ export interface CompatibleProviderDefinition<Type extends string, Schema extend
 
 export function openAICompatibleProvider<Type extends string, Schema extends TObject>(
   definition: CompatibleProviderDefinition<Type, Schema>,
-): ProviderDeclaration<Type, Schema, Static<Schema>> {
+): ProviderDeclaration<Type, Schema, Static<Schema>> & { readonly dialect: OpenAIDialect } {
   const dialect: OpenAIDialect = { ...COMPATIBLE_DEFAULTS, ...definition.dialect, type: definition.type };
   return {
     type: definition.type,
     config: definition.config,
+    dialect,
     async loadAdapter() {
       const { createOpenAICompatibleAdapter } = await import("./openai-compatible-adapter");
       const { api, rewriteEvents } = definition;
