@@ -8,14 +8,15 @@
  *   first token;
  * - one batch of events per upstream read (`AdapterYield`), with the batch array reused;
  * - a stream that ended because our signal fired did not end well, whatever the SDK says;
- * - every failure, wherever it is thrown, goes through the provider's `mapError` with the phase
- *   it happened in.
+ * - failures: an abort is classified once, here; the rest goes through the provider's
+ *   `mapError` with the phase it happened in.
  */
 import type { ProviderType } from "./providers";
 import { GatewayError } from "../core/errors";
 import type { AdapterEvent, AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { ProviderAdapter, ProviderCall } from "./provider-adapter";
+import { gatewayErrorIn } from "./upstream-error";
 import { frameBatches } from "./wire/frame-batches";
 
 /** The total timeout of an upstream call when the mapping sets no `timeoutMs`. */
@@ -101,13 +102,25 @@ export function runProvider<Plan extends RequestPlan<unknown>, Opened, Answer, F
         if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
         translator.end?.();
       } catch (error) {
-        throw parts.mapError(error, phase, call, translator);
+        throw abortFailure(error, call.signal) ?? parts.mapError(error, phase, call, translator);
       } finally {
         const notice = translator.notice?.();
         if (notice) call.logger.info(notice.message, { deploymentName: call.deploymentName, ...notice.fields });
       }
     },
   };
+}
+
+/**
+ * An abort means the same for every provider: once our signal fired, whatever the SDK threw is
+ * the abort — the signal's reason when it is ours (a timeout, shutting down), else "request
+ * aborted". Our own `GatewayError` raised inside the call is left to the provider's `mapError`,
+ * which passes it on (cleaned of what its SDK appended).
+ */
+function abortFailure(error: unknown, signal: AbortSignal): GatewayError | undefined {
+  if (!signal.aborted || gatewayErrorIn(error)) return undefined;
+  const reason: unknown = signal.reason;
+  return reason instanceof GatewayError ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
 }
 
 /** Appends `events` to `out` (translators that return arrays feed the runner's batch). */
