@@ -7,7 +7,7 @@
  *
  * `UPSTREAM=http://127.0.0.1:<port> PORT=0 bun scripts/bench/translating-proxy.ts` prints `port=<n>`.
  */
-import { SseParser, type SseMessage } from "../../src/providers/sse-parser";
+import { SseParser, type SseMessage } from "../../src/providers/wire/sse-parser";
 
 const upstream = process.env.UPSTREAM ?? "http://127.0.0.1:8081";
 const target = `${upstream}/v1/chat/completions`;

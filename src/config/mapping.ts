@@ -5,127 +5,16 @@
 import { Type as T, type Static, type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import { PricingSchema, type Pricing } from "../cost/pricing";
+import type { AnthropicBedrockConfig } from "../providers/bedrock/anthropic-bedrock-provider";
+import { PROVIDERS, PROVIDER_TYPES, type ProviderConfig, type ProviderType } from "../providers/providers";
 
-export const PROVIDER_TYPES = [
-  "openai",
-  "azure_openai",
-  "azure_openai_completions",
-  "anthropic",
-  "anthropic_bedrock",
-  "google",
-  "mistral",
-  "jamba",
-  "ollama",
-  "vllm",
-  "remote_completion",
-  "mock",
-] as const;
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
+export { PROVIDER_TYPES, type ProviderConfig, type ProviderType };
+export type { MockProviderConfig } from "../providers/mock/mock-provider";
 
 /** Keys whose values are secrets: never logged, never echoed in errors, health or metrics. */
 export const SECRET_KEYS = new Set(["apiKey", "secretAccessKey", "sessionToken", "headers"]);
 
-const url = T.String({ pattern: "^https?://" });
-const common = {
-  headers: T.Optional(T.Record(T.String(), T.String())),
-  timeoutMs: T.Optional(T.Integer({ minimum: 1 })),
-  connectTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
-  firstByteTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
-  idleTimeoutMs: T.Optional(T.Integer({ minimum: 1 })),
-  maxRetries: T.Optional(T.Integer({ minimum: 0, maximum: 10 })),
-  /** Bounds on what is held of an upstream answer (src/providers/upstream-limits.ts). */
-  maxResponseBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
-  maxEventBytes: T.Optional(T.Integer({ minimum: 1024, maximum: 1024 ** 3 })),
-};
 const closed = { additionalProperties: false } as const;
-
-const MockProvider = T.Object(
-  {
-    type: T.Literal("mock"),
-    ...common,
-    /** The text every answer streams. */
-    text: T.Optional(T.String()),
-    /** Characters per streamed chunk. */
-    chunkSize: T.Optional(T.Integer({ minimum: 1 })),
-    /** Delay between chunks. */
-    chunkDelayMs: T.Optional(T.Integer({ minimum: 0 })),
-  },
-  closed,
-);
-
-const providerSchemas: Record<ProviderType, TSchema> = {
-  mock: MockProvider,
-  openai: T.Object(
-    { type: T.Literal("openai"), ...common, apiKey: T.String(), baseUrl: T.Optional(url), organization: T.Optional(T.String()) },
-    closed,
-  ),
-  azure_openai: T.Object(
-    { type: T.Literal("azure_openai"), ...common, endpoint: url, apiKey: T.String(), apiVersion: T.Optional(T.String({ minLength: 1 })) },
-    closed,
-  ),
-  azure_openai_completions: T.Object(
-    {
-      type: T.Literal("azure_openai_completions"),
-      ...common,
-      endpoint: url,
-      apiKey: T.String(),
-      apiVersion: T.Optional(T.String({ minLength: 1 })),
-    },
-    closed,
-  ),
-  anthropic: T.Object({ type: T.Literal("anthropic"), ...common, apiKey: T.String(), baseUrl: T.Optional(url) }, closed),
-  anthropic_bedrock: T.Object(
-    {
-      type: T.Literal("anthropic_bedrock"),
-      ...common,
-      region: T.String({ minLength: 1 }),
-      endpoint: T.Optional(url),
-      // Both, or neither to use the AWS default credential chain (see `awsKeyProblems`).
-      accessKeyId: T.Optional(T.String({ minLength: 1 })),
-      secretAccessKey: T.Optional(T.String({ minLength: 1 })),
-      sessionToken: T.Optional(T.String()),
-    },
-    closed,
-  ),
-  google: T.Object(
-    { type: T.Literal("google"), ...common, apiKey: T.String(), baseUrl: T.Optional(url), apiVersion: T.Optional(T.String({ minLength: 1 })) },
-    closed,
-  ),
-  mistral: T.Object({ type: T.Literal("mistral"), ...common, apiKey: T.String(), baseUrl: T.Optional(url) }, closed),
-  jamba: T.Object({ type: T.Literal("jamba"), ...common, apiKey: T.String(), baseUrl: T.Optional(url) }, closed),
-  ollama: T.Object({ type: T.Literal("ollama"), ...common, apiKey: T.Optional(T.String()), baseUrl: T.Optional(url) }, closed),
-  vllm: T.Object({ type: T.Literal("vllm"), ...common, apiKey: T.Optional(T.String()), baseUrl: url }, closed),
-  remote_completion: T.Object(
-    { type: T.Literal("remote_completion"), ...common, apiKey: T.Optional(T.String()), baseUrl: url },
-    closed,
-  ),
-};
-
-export interface ProviderConfigBase {
-  type: ProviderType;
-  headers?: Record<string, string>;
-  timeoutMs?: number;
-  connectTimeoutMs?: number;
-  firstByteTimeoutMs?: number;
-  idleTimeoutMs?: number;
-  maxRetries?: number;
-  maxResponseBytes?: number;
-  maxEventBytes?: number;
-  apiKey?: string;
-  baseUrl?: string;
-  endpoint?: string;
-  apiVersion?: string;
-  organization?: string;
-  region?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  sessionToken?: string;
-  text?: string;
-  chunkSize?: number;
-  chunkDelayMs?: number;
-}
-export type ProviderConfig = ProviderConfigBase;
-export type MockProviderConfig = Static<typeof MockProvider>;
 
 const Target = T.Object(
   {
@@ -304,7 +193,7 @@ function withoutFields(value: unknown, unknown: UnknownField[]): unknown {
  * An AWS key pair is given whole or not at all: half a pair is a mistake, not a wish for the
  * default chain. A near miss of the missing key among the unknown fields is named: it is the likely fix.
  */
-function awsKeyProblems(config: ProviderConfig, path: string, unknown: UnknownField[]): string[] {
+function awsKeyProblems(config: AnthropicBedrockConfig, path: string, unknown: UnknownField[]): string[] {
   const { accessKeyId, secretAccessKey, sessionToken } = config;
   const found = (key: string) => {
     const miss = unknown.find((u) => u.meant === key);
@@ -353,9 +242,9 @@ export function parseMapping(input: unknown, env: Record<string, string | undefi
       continue;
     }
     const expanded = expandEnv(rawProvider, env, path, problems);
-    const found = check(providerSchemas[type as ProviderType], expanded, path);
+    const found = check(PROVIDERS[type as ProviderType].config, expanded, path);
     ignored.push(...found.unknown.map((u) => u.description));
-    if (type === "anthropic_bedrock") found.problems.push(...awsKeyProblems(expanded as ProviderConfig, path, found.unknown));
+    if (type === "anthropic_bedrock") found.problems.push(...awsKeyProblems(expanded as AnthropicBedrockConfig, path, found.unknown));
     if (found.problems.length) problems.push(...found.problems);
     else providers[id] = withoutFields(expanded, found.unknown) as ProviderConfig;
   }

@@ -2,7 +2,7 @@
 import type { AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
-import type { ProviderConfig, ProviderType } from "../config/mapping";
+import type { ProviderConfig, ProviderType } from "./providers";
 
 export interface ProviderCall {
   /** What the provider is asked for (model id, deployment). */

@@ -8,7 +8,7 @@
  * base64). Values shorter than `MIN_SECRET_LENGTH` are left alone: no key is that short, and
  * replacing "1" or "v1" everywhere would only garble messages.
  */
-import type { ProviderConfig } from "../config/mapping";
+import type { ProviderConfig } from "./providers";
 
 export const REDACTED = "[REDACTED]";
 const MIN_SECRET_LENGTH = 8;

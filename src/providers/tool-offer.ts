@@ -11,7 +11,7 @@
  *
  * The request itself is left as the client sent it (the usage event records what was asked).
  */
-import { GatewayError } from "../core/errors";
+import { invalid } from "./invalid-field";
 import type { CompletionRequest, Tool, ToolChoice } from "../core/request";
 
 export interface ToolOffer {
@@ -27,16 +27,12 @@ export function toolOffer(request: CompletionRequest): ToolOffer | null {
   if (!tools) {
     if (choice === "required" || typeof choice === "object") {
       const what = choice === "required" ? `"required"` : `the tool "${choice.name}"`;
-      throw invalidChoice("toolChoice", `asks for ${what} but the request offers no tools; add them to "tools", or leave toolChoice out`);
+      throw invalid("toolChoice", `asks for ${what} but the request offers no tools; add them to "tools", or leave toolChoice out`);
     }
     return null;
   }
   if (typeof choice === "object" && !tools.some((t) => t.name === choice.name)) {
-    throw invalidChoice("toolChoice.name", `"${choice.name}" is not one of the request's tools`);
+    throw invalid("toolChoice.name", `"${choice.name}" is not one of the request's tools`);
   }
   return choice === undefined ? { tools } : { tools, choice };
-}
-
-function invalidChoice(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
 }

@@ -1,5 +1,5 @@
 /**
- * The one mapping from an upstream HTTP failure to the contract's errors (CONTRACT §2), shared by
+ * The one mapping from an upstream HTTP failure to our error codes (`src/core/errors.ts`), shared by
  * every provider. Provider modules extract status, message and headers from their SDK's error
  * classes and call this.
  */

@@ -12,7 +12,7 @@
  * Past a bound the attempt fails with `upstream_error` ("<provider> answer exceeds N bytes") and
  * the upstream body is cancelled.
  */
-import type { ProviderConfig } from "../config/mapping";
+import type { CommonProviderConfig } from "./provider-config";
 import { GatewayError } from "../core/errors";
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -28,7 +28,7 @@ export interface UpstreamLimits {
   maxErrorBodyBytes: number;
 }
 
-export function upstreamLimits(config: Pick<ProviderConfig, "maxResponseBytes" | "maxEventBytes">): UpstreamLimits {
+export function upstreamLimits(config: Pick<CommonProviderConfig, "maxResponseBytes" | "maxEventBytes">): UpstreamLimits {
   return {
     maxResponseBytes: config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     maxEventBytes: config.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,

@@ -1,8 +1,9 @@
 /** The `anthropic` provider through the real SDK client, against the byte-faithful fake upstream. */
 import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
+import { answeringTextPieces } from "../fakes/anthropic/text-pieces";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelMidStream, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -332,12 +333,7 @@ describe("anthropic: streaming", () => {
     expect(event.outputTokens).toBeGreaterThan(0);
   });
 
-  test("client disconnect before the first byte aborts the upstream too", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["late"] }], chunkDelayMs: 2000 }));
-    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event.status).toBe("cancelled");
-  });
+  clientDisconnectTests(() => ({ svc, fake: answeringTextPieces(fake) }), MODEL, user);
 });
 
 describe("anthropic: JSON answers", () => {

@@ -6,8 +6,9 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { crc32 } from "node:zlib";
 import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
+import { answeringTextPieces } from "../fakes/anthropic/text-pieces";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelBeforeFirstByte, cancelMidStream, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import { answersFromUnreachable, cancelMidStream, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -324,12 +325,7 @@ describe("anthropic_bedrock: errors", () => {
     expect(event.outputTokens).toBeGreaterThan(0);
   });
 
-  test("client disconnect before the first byte aborts the upstream too", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["late"] }], chunkDelayMs: 2000 }));
-    const { upstreamClosed, event } = await cancelBeforeFirstByte(svc, fake, { model: MODEL, messages: user, stream: true });
-    expect(upstreamClosed).toBe(true);
-    expect(event.status).toBe("cancelled");
-  });
+  clientDisconnectTests(() => ({ svc, fake: answeringTextPieces(fake) }), MODEL, user);
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
     await withService({ mapping: bedrockMapping({ timeoutMs: 300 }) }, async (slow) => {

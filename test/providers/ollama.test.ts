@@ -1,6 +1,6 @@
 /** The `ollama` provider (native `/api/chat`, NDJSON) against the byte-faithful fake Ollama. */
 import { describe, expect, test } from "bun:test";
-import { ndjsonLineBatches } from "../../src/providers/ollama/ndjson-lines";
+import { ndjsonLineBatches } from "../../src/providers/wire/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
 import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";

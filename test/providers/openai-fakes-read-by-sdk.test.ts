@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI, { AzureOpenAI } from "openai";
 import type { ProviderConfig } from "../../src/config/mapping";
 import { openAIStreamReads, postOpenAI } from "../../src/providers/openai-compatible/openai-compatible-adapter";
-import { azureEndpoint, baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "../../src/providers/openai-compatible/openai-endpoint";
+import { azureEndpoint } from "../../src/providers/azure/azure-endpoint";
+import { baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "../../src/providers/openai-compatible/openai-endpoint";
 import { jsonResponse } from "../fakes/fake-upstream";
 import { QUIRKS, startCompatibleFake, type CompatibleFake, type Flavour, type OpenAIAnswer, type Quirks } from "../fakes/openai-compatible/compatible-fake";
 

@@ -3,7 +3,7 @@
  * position: a network read may end anywhere, inside a field, between CR and LF, inside a blank line.
  */
 import { describe, expect, test } from "bun:test";
-import { SseParser, type SseMessage } from "../../src/providers/sse-parser";
+import { SseParser, type SseMessage } from "../../src/providers/wire/sse-parser";
 
 function parse(pieces: string[]): SseMessage[] {
   const parser = new SseParser();

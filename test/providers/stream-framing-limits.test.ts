@@ -6,8 +6,8 @@
  * that rescans its unfinished event on every read takes many seconds for the same input.
  */
 import { describe, expect, test } from "bun:test";
-import { SseParser, type SseMessage } from "../../src/providers/sse-parser";
-import { ndjsonLineBatches } from "../../src/providers/ollama/ndjson-lines";
+import { SseParser, type SseMessage } from "../../src/providers/wire/sse-parser";
+import { ndjsonLineBatches } from "../../src/providers/wire/ndjson-lines";
 import { DEFAULT_MAX_EVENT_BYTES } from "../../src/providers/upstream-limits";
 import { GatewayError } from "../../src/core/errors";
 

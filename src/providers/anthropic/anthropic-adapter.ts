@@ -1,24 +1,23 @@
 /** `anthropic`: Anthropic's Messages API through the official SDK. */
 import Anthropic from "@anthropic-ai/sdk";
 import type { Stream } from "@anthropic-ai/sdk/core/streaming";
-import type { ProviderConfig } from "../../config/mapping";
-import { GatewayError } from "../../core/errors";
-import type { AdapterEvent } from "../../core/events";
+import type { AnthropicConfig } from "./anthropic-provider";
 import type { CompletionRequest } from "../../core/request";
-import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import { boundedFetch } from "../bounded-body";
+import { DEFAULT_TIMEOUT_MS, runProvider } from "../provider-runner";
+import { oneFramePerRead } from "../wire/frame-batches";
+import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
-import { buildAnthropicMessagesBody } from "./anthropic-request-body";
-import { AnthropicStreamTranslator, anthropicMessageToEvents, type AnthropicMessageLike, type AnthropicStreamEventLike } from "./anthropic-response-to-events";
+import { buildAnthropicMessagesBody, type AnthropicRequestPlan } from "./anthropic-request-body";
+import { AnthropicResponseTranslator, type AnthropicMessageLike, type AnthropicStreamEventLike } from "./anthropic-response-to-events";
 import { mapAnthropicError } from "./map-anthropic-error";
 
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
-/** The API version CONTRACT §4 pins; a mapping's `headers` may override it. */
+/** The API version the service sends; a mapping's `headers` may override it. */
 export const ANTHROPIC_VERSION = "2023-06-01";
 const MESSAGES_PATH = "/v1/messages";
 
-export function createAnthropicClient(config: ProviderConfig): Anthropic {
+export function createAnthropicClient(config: AnthropicConfig): Anthropic {
   return new Anthropic({
     // The SDK would send the key as `Authorization: Bearer`; the contract sends `x-api-key`.
     apiKey: config.apiKey,
@@ -40,37 +39,24 @@ export function createAnthropicClient(config: ProviderConfig): Anthropic {
   });
 }
 
-export function createAnthropicAdapter(config: ProviderConfig): ProviderAdapter {
+export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter {
   const type = "anthropic";
   const client = createAnthropicClient(config);
-  return {
+  const post = <T>(plan: AnthropicRequestPlan, request: CompletionRequest, call: ProviderCall) =>
+    // `client.post` rather than `messages.create`: the same request, minus the SDK's per-call
+    // console warnings about model names (deprecations) that would bypass our logs.
+    client.post<T>(MESSAGES_PATH, {
+      body: { model: call.deploymentName, ...plan.body, stream: request.stream },
+      stream: request.stream,
+      signal: call.signal,
+    });
+  return runProvider({
     type,
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
-      const params = { model: call.deploymentName, ...body, stream: request.stream };
-      let phase: "request" | "read" = "request";
-      try {
-        // `client.post` rather than `messages.create`: the same request, minus the SDK's per-call
-        // console warnings about model names (deprecations) that would bypass our logs.
-        if (!request.stream) {
-          const message = await client.post<AnthropicMessageLike>(MESSAGES_PATH, { body: params, signal: call.signal });
-          yield* anthropicMessageToEvents(message, jsonToolName, type);
-          return;
-        }
-        const stream = await client.post<Stream<AnthropicStreamEventLike>>(MESSAGES_PATH, { body: params, stream: true, signal: call.signal });
-        phase = "read";
-        call.onResponseHeaders?.();
-        const translator = new AnthropicStreamTranslator(type, jsonToolName);
-        for await (const event of stream) {
-          const events = translator.translate(event);
-          for (let i = 0; i < events.length; i++) yield events[i]!;
-        }
-        // The SDK ends an aborted stream quietly; it did not end well.
-        if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
-      } catch (error) {
-        throw mapAnthropicError(type, error, phase);
-      }
-    },
-  };
+    buildRequest: (request) => buildAnthropicMessagesBody(request, type),
+    send: (plan, request, call) => post<AnthropicMessageLike | Stream<AnthropicStreamEventLike>>(plan, request, call),
+    readAnswer: (answer) => answer as AnthropicMessageLike,
+    readFrames: (stream) => oneFramePerRead(stream as Stream<AnthropicStreamEventLike>),
+    translator: (plan) => new AnthropicResponseTranslator(type, plan.jsonToolName),
+    mapError: (error, phase) => mapAnthropicError(type, error, phase),
+  });
 }

@@ -13,9 +13,9 @@
  *   dropped. Thinking is dropped (debug log) where Anthropic forbids it: with a forced tool, and
  *   when continuing a tool-use turn (we cannot replay the thinking blocks it would require).
  */
-import { GatewayError } from "../../core/errors";
+import { invalid } from "../invalid-field";
 import type { CompletionRequest, ResponseFormat, Tool } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
 import { convertToAnthropicMessages, type AnthropicMessage } from "./convert-to-anthropic-messages";
 
@@ -54,14 +54,9 @@ export interface AnthropicMessagesBody {
   thinking?: { type: "enabled"; budget_tokens: number };
 }
 
-export interface AnthropicRequestPlan {
-  body: AnthropicMessagesBody;
+export interface AnthropicRequestPlan extends RequestPlan<AnthropicMessagesBody> {
   /** Name of the forced tool whose input is the answer text, when JSON output was asked for. */
   jsonToolName: string | null;
-}
-
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
 }
 
 function objectSchema(schema: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -85,7 +80,7 @@ function jsonTool(format: Exclude<ResponseFormat, { type: "text" }>): AnthropicT
   };
 }
 
-export function buildAnthropicMessagesBody(request: CompletionRequest, providerType: string, logger: Logger, deploymentName?: string): AnthropicRequestPlan {
+export function buildAnthropicMessagesBody(request: CompletionRequest, providerType: string): AnthropicRequestPlan {
   const prompt = convertToAnthropicMessages(request.messages);
   const body: AnthropicMessagesBody = { max_tokens: request.maxOutputTokens ?? DEFAULT_MAX_TOKENS, messages: prompt.messages };
   if (prompt.system !== undefined) body.system = prompt.system;
@@ -153,8 +148,5 @@ export function buildAnthropicMessagesBody(request: CompletionRequest, providerT
   if (request.presencePenalty !== undefined) dropped.push("presencePenalty");
   if (request.frequencyPenalty !== undefined) dropped.push("frequencyPenalty");
 
-  if ((dropped.length || adjusted.length) && logger.isEnabled("debug")) {
-    logger.debug("parameters dropped or adjusted for provider", { provider: providerType, deploymentName, dropped, adjusted });
-  }
-  return { body, jsonToolName };
+  return { body, jsonToolName, warnings: dropped.concat(adjusted) };
 }

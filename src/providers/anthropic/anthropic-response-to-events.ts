@@ -2,7 +2,7 @@
  * Anthropic Messages responses → our adapter events, for `anthropic` (SSE events through the SDK)
  * and `anthropic_bedrock` (the same events, decoded from event-stream frames).
  *
- * Quirks handled (provider reference, anthropic.md / bedrock.md): content-block indexes shared by
+ * Quirks handled (docs/providers-anthropic.md, Response mapping): content-block indexes shared by
  * text, thinking and tool blocks (tool calls are renumbered 0, 1, …); the empty first
  * `input_json_delta`; `ping` and unknown events anywhere; usage split over `message_start`
  * (input, cache) and `message_delta` (output, possibly a restated input that wins); `input_tokens`
@@ -11,6 +11,7 @@
  */
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
+import { pushAll, type ResponseTranslator } from "../provider-runner";
 import { anthropicStreamError } from "./map-anthropic-error";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason";
 
@@ -257,4 +258,24 @@ export function anthropicMessageToEvents(message: AnthropicMessageLike, jsonTool
   }
   out.push({ type: "finish", reason: mapAnthropicStopReason(message.stop_reason, answeredWithJsonTool && toolCalls === 0) ?? "stop" });
   return out;
+}
+
+/** One request's answer, whole or streamed, for the runner (`anthropic` and `anthropic_bedrock`). */
+export class AnthropicResponseTranslator implements ResponseTranslator<AnthropicMessageLike, AnthropicStreamEventLike> {
+  private readonly stream: AnthropicStreamTranslator;
+
+  constructor(
+    private readonly providerType: string,
+    private readonly jsonToolName: string | null,
+  ) {
+    this.stream = new AnthropicStreamTranslator(providerType, jsonToolName);
+  }
+
+  answer(message: AnthropicMessageLike, out: AdapterEvent[]): void {
+    pushAll(out, anthropicMessageToEvents(message, this.jsonToolName, this.providerType));
+  }
+
+  frame(event: AnthropicStreamEventLike, out: AdapterEvent[]): void {
+    pushAll(out, this.stream.translate(event));
+  }
 }

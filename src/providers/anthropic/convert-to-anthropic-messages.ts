@@ -1,5 +1,5 @@
 /**
- * Our messages → Anthropic Messages API `system` + `messages` (provider reference, anthropic.md).
+ * Our messages → Anthropic Messages API `system` + `messages` (docs/providers-anthropic.md, Request mapping).
  *
  * System and developer prompts are lifted to the top-level `system`; tool results go into the
  * next user turn; turns of the same role are merged, because Anthropic wants strictly
@@ -7,7 +7,7 @@
  * in history are JSON text on our side and an object on Anthropic's: invalid JSON is the
  * client's error, named precisely, rather than an opaque upstream 400.
  */
-import { GatewayError } from "../../core/errors";
+import { invalid } from "../invalid-field";
 import type { ContentPart, Message } from "../../core/request";
 
 export type AnthropicImageSource =
@@ -31,10 +31,6 @@ export interface AnthropicPrompt {
 }
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),/;
-
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
-}
 
 function imageBlock(url: string, field: string): AnthropicContentBlock {
   if (url.startsWith("https:")) return { type: "image", source: { type: "url", url } };

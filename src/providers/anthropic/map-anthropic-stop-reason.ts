@@ -1,7 +1,7 @@
 import type { FinishReason } from "../../core/events";
 
 /**
- * Anthropic `stop_reason` → ours (table 1 of the provider reference). `answeredWithJsonTool`:
+ * Anthropic `stop_reason` → ours (docs/providers-anthropic.md, Response mapping). `answeredWithJsonTool`:
  * the forced JSON tool carried the answer, so `tool_use` is a normal stop. `pause_turn` (a server
  * tool loop hit its limit) leaves nothing for the client to run: `stop`. Unknown values are `stop`.
  */

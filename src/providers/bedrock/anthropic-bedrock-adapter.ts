@@ -9,24 +9,20 @@ import {
   BedrockRuntimeClient,
   InvokeModelCommand,
   InvokeModelWithResponseStreamCommand,
+  type InvokeModelCommandOutput,
+  type InvokeModelWithResponseStreamCommandOutput,
   type ResponseStream,
 } from "@aws-sdk/client-bedrock-runtime";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import type { ProviderConfig } from "../../config/mapping";
+import type { AnthropicBedrockConfig } from "./anthropic-bedrock-provider";
 import { GatewayError } from "../../core/errors";
-import type { AdapterEvent } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
 import { buildAnthropicMessagesBody } from "../anthropic/anthropic-request-body";
-import {
-  AnthropicStreamTranslator,
-  anthropicMessageToEvents,
-  type AnthropicMessageLike,
-  type AnthropicStreamEventLike,
-} from "../anthropic/anthropic-response-to-events";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import { AnthropicResponseTranslator, type AnthropicMessageLike, type AnthropicStreamEventLike } from "../anthropic/anthropic-response-to-events";
+import type { ProviderAdapter } from "../provider-adapter";
+import { runProvider } from "../provider-runner";
 import { upstreamLimits } from "../upstream-limits";
 import { BoundedHttpHandler } from "./bounded-http-handler";
-import { mapBedrockError, type BedrockErrorStage } from "./map-bedrock-error";
+import { mapBedrockError } from "./map-bedrock-error";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
 /** The SDK's own default: instance metadata answers in milliseconds on EC2. */
@@ -40,7 +36,7 @@ export function bedrockEndpoint(region: string): string {
 }
 
 /** The key pair the mapping gives, if it gives one (the mapping checks both come together). */
-function mappingCredentials(config: ProviderConfig): Credentials | null {
+function mappingCredentials(config: AnthropicBedrockConfig): Credentials | null {
   if (!config.accessKeyId || !config.secretAccessKey) return null;
   return {
     accessKeyId: config.accessKeyId,
@@ -74,8 +70,8 @@ function defaultChainCredentials(): CredentialsProvider {
   };
 }
 
-export function createBedrockClient(config: ProviderConfig): BedrockRuntimeClient {
-  const region = config.region!;
+export function createBedrockClient(config: AnthropicBedrockConfig): BedrockRuntimeClient {
+  const region = config.region;
   const client = new BedrockRuntimeClient({
     region,
     endpoint: config.endpoint ?? bedrockEndpoint(region),
@@ -129,46 +125,47 @@ function exceptionOf(event: ResponseStream): { name: string; message?: string } 
   return null;
 }
 
-export function createAnthropicBedrockAdapter(config: ProviderConfig): ProviderAdapter {
+/**
+ * The stream's frames: each chunk's `bytes` is one Anthropic event. An exception member is thrown
+ * as the error it names; a frame type added later is skipped.
+ */
+async function* bedrockFrames(body: AsyncIterable<ResponseStream>): AsyncGenerator<readonly AnthropicStreamEventLike[], void, undefined> {
+  const decoder = new TextDecoder();
+  const one: AnthropicStreamEventLike[] = [];
+  for await (const event of body) {
+    const bytes = event.chunk?.bytes;
+    if (bytes === undefined) {
+      const exception = exceptionOf(event);
+      if (exception) throw Object.assign(new Error(exception.message ?? exception.name), { name: exception.name });
+      continue;
+    }
+    one[0] = JSON.parse(decoder.decode(bytes)) as AnthropicStreamEventLike;
+    yield one;
+  }
+}
+
+type BedrockAnswer = InvokeModelCommandOutput | InvokeModelWithResponseStreamCommandOutput;
+
+export function createAnthropicBedrockAdapter(config: AnthropicBedrockConfig): ProviderAdapter {
   const type = "anthropic_bedrock";
   const client = createBedrockClient(config);
   const decoder = new TextDecoder();
-  return {
+  return runProvider({
     type,
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const { body, jsonToolName } = buildAnthropicMessagesBody(request, type, call.logger, call.deploymentName);
-      const payload = JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...body });
+    buildRequest: (request) => buildAnthropicMessagesBody(request, type),
+    send: (plan, request, call): Promise<BedrockAnswer> => {
+      const payload = JSON.stringify({ anthropic_version: BEDROCK_ANTHROPIC_VERSION, ...plan.body });
       const input = { modelId: call.deploymentName, body: payload, contentType: "application/json", accept: "application/json" };
-      let stage: BedrockErrorStage = "request";
-      try {
-        if (!request.stream) {
-          const response = await client.send(new InvokeModelCommand(input), { abortSignal: call.signal });
-          stage = "stream";
-          const message = JSON.parse(decoder.decode(response.body)) as AnthropicMessageLike;
-          yield* anthropicMessageToEvents(message, jsonToolName, type);
-          return;
-        }
-        const response = await client.send(new InvokeModelWithResponseStreamCommand(input), { abortSignal: call.signal });
-        call.onResponseHeaders?.();
-        stage = "stream";
-        if (!response.body) throw new GatewayError("upstream_error", `${type} answered without a stream`, { retryable: true });
-        const translator = new AnthropicStreamTranslator(type, jsonToolName);
-        for await (const event of response.body) {
-          const bytes = event.chunk?.bytes;
-          if (bytes === undefined) {
-            const exception = exceptionOf(event);
-            if (exception) throw Object.assign(new Error(exception.message ?? exception.name), { name: exception.name });
-            continue; // a frame type added later
-          }
-          const decoded = JSON.parse(decoder.decode(bytes)) as AnthropicStreamEventLike;
-          const events = translator.translate(decoded);
-          for (let i = 0; i < events.length; i++) yield events[i]!;
-        }
-        if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
-      } catch (error) {
-        throw mapBedrockError(type, error, stage);
-      }
+      const command = request.stream ? new InvokeModelWithResponseStreamCommand(input) : new InvokeModelCommand(input);
+      return client.send(command as InvokeModelCommand, { abortSignal: call.signal });
     },
-  };
+    readAnswer: (response) => JSON.parse(decoder.decode((response as InvokeModelCommandOutput).body)) as AnthropicMessageLike,
+    readFrames: (response) => {
+      const body = (response as InvokeModelWithResponseStreamCommandOutput).body;
+      if (!body) throw new GatewayError("upstream_error", `${type} answered without a stream`, { retryable: true });
+      return bedrockFrames(body);
+    },
+    translator: (plan) => new AnthropicResponseTranslator(type, plan.jsonToolName),
+    mapError: (error, phase) => mapBedrockError(type, error, phase === "read" ? "stream" : "request"),
+  });
 }

@@ -5,22 +5,21 @@
  * whatever `GOOGLE_GENAI_USE_VERTEXAI` says), the mapping's key, base URL and API version; no SDK
  * retries (it makes none without `retryOptions`) and no automatic continuation (request params).
  */
-import { GoogleGenAI } from "@google/genai";
-import type { ProviderConfig } from "../../config/mapping";
-import type { AdapterEvent } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
-import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import { boundedFetch } from "../bounded-body";
+import { GoogleGenAI, type GenerateContentResponse } from "@google/genai";
+import type { GoogleConfig } from "./google-provider";
+import type { ProviderAdapter } from "../provider-adapter";
+import { DEFAULT_TIMEOUT_MS, runProvider } from "../provider-runner";
+import { oneFramePerRead } from "../wire/frame-batches";
+import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
-import { GoogleResponseTranslator } from "./google-response-to-events";
+import { GoogleAnswerTranslator } from "./google-response-to-events";
 import { buildGoogleRequest } from "./google-request-params";
 import { mapGoogleError } from "./map-google-error";
 
 export const GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com";
 export const GOOGLE_API_VERSION = "v1beta";
 
-export function createGoogleClient(config: ProviderConfig): GoogleGenAI {
+export function createGoogleClient(config: GoogleConfig): GoogleGenAI {
   const apiVersion = config.apiVersion ?? GOOGLE_API_VERSION;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new GoogleGenAI({
@@ -45,42 +44,20 @@ function withServerTimeout(headers: Record<string, string> | undefined, timeoutM
   return own ? headers : { "X-Server-Timeout": String(Math.ceil(timeoutMs / 1000)), ...headers };
 }
 
-export function createGoogleAdapter(config: ProviderConfig): ProviderAdapter {
+export function createGoogleAdapter(config: GoogleConfig): ProviderAdapter {
   const client = createGoogleClient(config);
-  return {
+  return runProvider({
     type: "google",
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const params = buildGoogleRequest(request, call.deploymentName, call.signal);
-      const translator = new GoogleResponseTranslator();
-      const state = { signal: call.signal, reading: false, yielded: false };
-      try {
-        if (!request.stream) {
-          const response = await client.models.generateContent(params);
-          state.reading = true;
-          yield* translator.translate(response);
-          if (translator.failure) throw translator.failure;
-          return;
-        }
-        const stream = await client.models.generateContentStream(params);
-        call.onResponseHeaders?.();
-        state.reading = true;
-        for await (const chunk of stream) {
-          const events = translator.translate(chunk);
-          for (let i = 0; i < events.length; i++) {
-            const event = events[i]!;
-            if (event.type === "text" || event.type === "tool_call") state.yielded = true;
-            yield event;
-          }
-          if (translator.failure) throw translator.failure;
-        }
-      } catch (error) {
-        throw mapGoogleError(error, state);
-      } finally {
-        if (translator.blockReason) {
-          call.logger.info("google blocked the prompt", { deploymentName: call.deploymentName, blockReason: translator.blockReason });
-        }
-      }
+    buildRequest: buildGoogleRequest,
+    send: (plan, request, call): Promise<GenerateContentResponse | AsyncGenerator<GenerateContentResponse>> => {
+      const params = plan.body;
+      params.config.abortSignal = call.signal;
+      return request.stream ? client.models.generateContentStream(params) : client.models.generateContent(params);
     },
-  };
+    readAnswer: (answer) => answer as GenerateContentResponse,
+    readFrames: (stream) => oneFramePerRead(stream as AsyncGenerator<GenerateContentResponse>),
+    translator: () => new GoogleAnswerTranslator(),
+    mapError: (error, phase, call, translator) =>
+      mapGoogleError(error, { signal: call.signal, reading: phase === "read", yielded: translator.responses.produced }),
+  });
 }

@@ -12,13 +12,17 @@ import type { CompletionRequest, ToolChoice } from "../../core/request";
 import { toolOffer } from "../tool-offer";
 import { convertToGoogleContents } from "./convert-to-google-contents";
 import { geminiModelTraits, type GeminiModelTraits } from "./gemini-model-generation";
+import type { RequestPlan } from "../provider-runner";
 
 /** `thinkingBudget` per effort for Gemini 2.5 (within every 2.5 model's allowed range). */
 export const THINKING_BUDGET = { low: 1024, medium: 8192, high: 24576 } as const;
 /** `thinkingLevel` per effort for Gemini 3 and later. */
 export const THINKING_LEVEL = { low: ThinkingLevel.LOW, medium: ThinkingLevel.MEDIUM, high: ThinkingLevel.HIGH } as const;
 
-export function buildGoogleRequest(request: CompletionRequest, deploymentName: string, signal: AbortSignal): GenerateContentParameters {
+/** The SDK's parameters; the sender adds the call's `abortSignal` to `config`. */
+export type GoogleRequestParams = GenerateContentParameters & { config: GenerateContentConfig };
+
+export function buildGoogleRequest(request: CompletionRequest, deploymentName: string): RequestPlan<GoogleRequestParams> {
   if (/\.\.|[?&]/.test(deploymentName)) {
     // The SDK would refuse it with a bare Error; the mapping is at fault, not the client.
     throw new GatewayError("upstream_error", `google deployment name "${deploymentName}" is not a valid model id`);
@@ -28,7 +32,6 @@ export function buildGoogleRequest(request: CompletionRequest, deploymentName: s
     needsThoughtSignatures: traits.needsThoughtSignatures,
   });
   const config: GenerateContentConfig = {
-    abortSignal: signal,
     // The SDK would otherwise reopen dropped streams and chain requests by itself; routing and
     // retries are ours.
     automaticContinuation: false,
@@ -64,7 +67,7 @@ export function buildGoogleRequest(request: CompletionRequest, deploymentName: s
     if (format.type === "json_schema") config.responseJsonSchema = format.schema;
   }
   if (request.reasoningEffort !== undefined) config.thinkingConfig = thinkingConfig(request.reasoningEffort, traits);
-  return { model: deploymentName, contents, config };
+  return { body: { model: deploymentName, contents, config }, warnings: [] };
 }
 
 function functionCallingConfig(choice: ToolChoice): FunctionCallingConfig {

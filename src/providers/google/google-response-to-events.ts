@@ -9,6 +9,7 @@ import type { GenerateContentResponse, GenerateContentResponseUsageMetadata } fr
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
 import { generateToolCallId } from "../../core/stream-normalizer";
+import { pushAll, type ResponseTranslator } from "../provider-runner";
 import { encodeGoogleToolCallId } from "./google-tool-call-id";
 import { mapGoogleFinishReason, type GoogleFinishFailure } from "./map-google-finish-reason";
 
@@ -33,7 +34,8 @@ export class GoogleResponseTranslator {
   /** Reused for every response: the adapter yields its contents before the next call. */
   private readonly events: AdapterEvent[] = [];
   private toolCalls = 0;
-  private produced = false;
+  /** Text or a tool call was produced: a failure now comes after part of the answer. */
+  produced = false;
   /** Set when the answer ended in a failure; thrown after this response's events are yielded. */
   failure: GatewayError | null = null;
   /** Why Google refused the prompt (`SAFETY`, `PROHIBITED_CONTENT`, …), which the contract cannot carry. */
@@ -98,5 +100,25 @@ function finishFailure(kind: GoogleFinishFailure, raw: string, finishMessage: st
         retryable: true,
         credentialsRejected: true,
       });
+  }
+}
+
+/** One request's answer for the runner: a response's failure is thrown after its events. */
+export class GoogleAnswerTranslator implements ResponseTranslator<GenerateContentResponse, GenerateContentResponse> {
+  readonly responses = new GoogleResponseTranslator();
+
+  answer(response: GenerateContentResponse, out: AdapterEvent[]): void {
+    this.frame(response, out);
+  }
+
+  frame(response: GenerateContentResponse, out: AdapterEvent[]): void {
+    const responses = this.responses;
+    pushAll(out, responses.translate(response));
+    if (responses.failure) throw responses.failure;
+  }
+
+  notice(): { message: string; fields: Record<string, unknown> } | undefined {
+    const blockReason = this.responses.blockReason;
+    return blockReason ? { message: "google blocked the prompt", fields: { blockReason } } : undefined;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Gemini `finishReason` → ours (table 1 of the provider reference). A call answer ends with `STOP`
+ * Gemini `finishReason` → ours (docs/providers-google.md, Response). A call answer ends with `STOP`
  * like a text answer; the normalizer turns it into `tool_calls` when calls were made.
  */
 import type { FinishReason } from "../../core/events";

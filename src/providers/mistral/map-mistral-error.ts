@@ -1,4 +1,4 @@
-/** The Mistral SDK's errors → ours (CONTRACT §2), through the one shared HTTP-status mapping. */
+/** The Mistral SDK's errors → our error codes, through the one shared HTTP-status mapping (`upstream-error.ts`). */
 import {
   ConnectionError,
   MistralError,

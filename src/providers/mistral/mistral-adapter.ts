@@ -6,21 +6,21 @@
  */
 import { Mistral } from "@mistralai/mistralai";
 import { HTTPClient } from "@mistralai/mistralai/lib/http";
-import type { ProviderConfig } from "../../config/mapping";
-import { GatewayError } from "../../core/errors";
-import type { AdapterEvent } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
-import { DEFAULT_TIMEOUT_MS } from "../openai-compatible/openai-compatible-adapter";
+import type { MistralConfig } from "./mistral-provider";
+import type { EventStream } from "@mistralai/mistralai/lib/event-streams";
+import type { ChatCompletionResponse, CompletionEvent } from "@mistralai/mistralai/models/components";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import { boundedFetch } from "../bounded-body";
+import { DEFAULT_TIMEOUT_MS, runProvider } from "../provider-runner";
+import { oneFramePerRead } from "../wire/frame-batches";
+import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import { mapMistralError } from "./map-mistral-error";
-import { MistralStreamTranslator, mistralCompletionToEvents } from "./mistral-chunks-to-events";
+import { MistralResponseTranslator } from "./mistral-chunks-to-events";
 import { buildMistralRequest } from "./mistral-request";
 
 export const MISTRAL_BASE_URL = "https://api.mistral.ai";
 
-export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
+export function createMistralAdapter(config: MistralConfig): ProviderAdapter {
   const client = new Mistral({
     apiKey: config.apiKey,
     serverURL: config.baseUrl ?? MISTRAL_BASE_URL,
@@ -30,44 +30,16 @@ export function createMistralAdapter(config: ProviderConfig): ProviderAdapter {
     httpClient: new HTTPClient({ fetcher: boundedFetch("mistral", upstreamLimits(config)) }),
   });
   const headers = config.headers;
+  const options = (call: ProviderCall) => ({ signal: call.signal, retries: { strategy: "none" as const }, ...(headers && { headers }) });
 
-  return {
+  return runProvider({
     type: "mistral",
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterEvent> {
-      const body = buildMistralRequest(request, call.deploymentName, call.logger);
-      const options = { signal: call.signal, retries: { strategy: "none" as const }, ...(headers && { headers }) };
-      let phase: "request" | "read" = "request";
-      try {
-        if (!request.stream) {
-          const completion = await client.chat.complete(body, options);
-          const events = mistralCompletionToEvents(completion);
-          for (let i = 0; i < events.length; i++) yield checked(events[i]!);
-          return;
-        }
-        const stream = await client.chat.stream({ ...body, stream: true }, options);
-        phase = "read";
-        call.onResponseHeaders?.();
-        const translator = new MistralStreamTranslator();
-        for await (const event of stream) {
-          const events = translator.translate(event.data);
-          for (let i = 0; i < events.length; i++) yield checked(events[i]!);
-        }
-      } catch (error) {
-        throw mapMistralError(error, call.signal, phase);
-      }
-    },
-  };
-}
-
-/**
- * `finish_reason: "error"` is how Mistral reports a generation that failed after it started:
- * a failure (an `error` line for a streaming client), and one routing may retry elsewhere when
- * nothing was sent yet.
- */
-function checked(event: AdapterEvent): AdapterEvent {
-  if (event.type === "finish" && event.reason === "error") {
-    throw new GatewayError("upstream_error", 'mistral stopped generating with finish_reason "error"', { retryable: true });
-  }
-  return event;
+    buildRequest: buildMistralRequest,
+    send: (plan, request, call): Promise<ChatCompletionResponse | EventStream<CompletionEvent>> =>
+      request.stream ? client.chat.stream({ ...plan.body, stream: true }, options(call)) : client.chat.complete(plan.body, options(call)),
+    readAnswer: (answer) => answer as ChatCompletionResponse,
+    readFrames: (stream) => oneFramePerRead(stream as EventStream<CompletionEvent>),
+    translator: () => new MistralResponseTranslator(),
+    mapError: (error, phase, call) => mapMistralError(error, call.signal, phase),
+  });
 }

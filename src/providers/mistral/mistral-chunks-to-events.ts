@@ -7,8 +7,11 @@
  * in arrival order instead: an entry with a name starts the next call, an entry without one
  * continues the last (should Mistral ever stream arguments in pieces).
  */
-import type { ChatCompletionResponse, CompletionChunk, ContentChunk, ToolCall, UsageInfo } from "@mistralai/mistralai/models/components";
+import type { ChatCompletionResponse, CompletionChunk, CompletionEvent, ToolCall, UsageInfo } from "@mistralai/mistralai/models/components";
+import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
+import type { ResponseTranslator } from "../provider-runner";
+import { mistralContentToEvents } from "./mistral-content-to-events";
 import { mapOpenAIFinishReason } from "../openai-compatible/map-openai-finish-reason";
 
 export function mistralUsage(u: UsageInfo): Partial<Usage> {
@@ -17,22 +20,6 @@ export function mistralUsage(u: UsageInfo): Partial<Usage> {
   const details = (u as { prompt_tokens_details?: { cached_tokens?: unknown } | null }).prompt_tokens_details;
   if (typeof details?.cached_tokens === "number") usage.cachedInputTokens = details.cached_tokens;
   return usage;
-}
-
-/** Text and (Magistral) thinking from a `content` that is a string or an array of chunks. */
-function contentEvents(content: string | ContentChunk[] | null | undefined, out: AdapterEvent[]): void {
-  if (typeof content === "string") {
-    if (content) out.push({ type: "text", text: content });
-    return;
-  }
-  if (!content) return;
-  for (const part of content) {
-    if (part.type === "text") {
-      if (part.text) out.push({ type: "text", text: part.text });
-    } else if (part.type === "thinking") {
-      for (const t of part.thinking) if ("text" in t && typeof t.text === "string" && t.text) out.push({ type: "reasoning", text: t.text });
-    }
-  }
 }
 
 function argumentsText(args: ToolCall["function"]["arguments"]): string {
@@ -54,7 +41,7 @@ export class MistralStreamTranslator {
     out.length = 0;
     const choice = chunk.choices[0];
     if (choice) {
-      contentEvents(choice.delta.content, out);
+      mistralContentToEvents(choice.delta.content, out);
       const calls = choice.delta.toolCalls;
       if (calls) {
         for (const c of calls) {
@@ -79,7 +66,7 @@ export function mistralCompletionToEvents(completion: ChatCompletionResponse): A
   const out: AdapterEvent[] = [];
   const choice = completion.choices[0];
   if (choice?.message) {
-    contentEvents(choice.message.content, out);
+    mistralContentToEvents(choice.message.content, out);
     choice.message.toolCalls?.forEach((c, index) => {
       out.push({ type: "tool_call", index, id: callId(c.id), name: c.function.name, arguments: argumentsText(c.function.arguments) });
     });
@@ -87,4 +74,32 @@ export function mistralCompletionToEvents(completion: ChatCompletionResponse): A
   out.push({ type: "usage", usage: mistralUsage(completion.usage) });
   out.push({ type: "finish", reason: mapOpenAIFinishReason(choice?.finishReason) ?? "stop" });
   return out;
+}
+
+/** One request's answer for the runner. */
+export class MistralResponseTranslator implements ResponseTranslator<ChatCompletionResponse, CompletionEvent> {
+  private readonly stream = new MistralStreamTranslator();
+
+  answer(completion: ChatCompletionResponse, out: AdapterEvent[]): void {
+    pushChecked(mistralCompletionToEvents(completion), out);
+  }
+
+  frame(event: CompletionEvent, out: AdapterEvent[]): void {
+    pushChecked(this.stream.translate(event.data), out);
+  }
+}
+
+/**
+ * `finish_reason: "error"` is how Mistral reports a generation that failed after it started:
+ * a failure (an `error` line for a streaming client), and one routing may retry elsewhere when
+ * nothing was sent yet. The events before it still go out.
+ */
+function pushChecked(events: readonly AdapterEvent[], out: AdapterEvent[]): void {
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.type === "finish" && event.reason === "error") {
+      throw new GatewayError("upstream_error", 'mistral stopped generating with finish_reason "error"', { retryable: true });
+    }
+    out.push(event);
+  }
 }

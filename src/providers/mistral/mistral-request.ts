@@ -2,14 +2,14 @@
 import type { ChatCompletionRequest } from "@mistralai/mistralai/models/components";
 import { GatewayError } from "../../core/errors";
 import type { CompletionRequest, ResponseFormat, ToolChoice } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
 import { convertToMistralMessages } from "./convert-to-mistral-messages";
 
 /** Mistral requires `parameters` on every function tool. */
 const NO_PARAMETERS = { type: "object", properties: {} };
 
-export function buildMistralRequest(request: CompletionRequest, deploymentName: string, logger: Logger): ChatCompletionRequest {
+export function buildMistralRequest(request: CompletionRequest, deploymentName: string): RequestPlan<ChatCompletionRequest> {
   const body: ChatCompletionRequest = { model: deploymentName, messages: convertToMistralMessages(request.messages) };
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.topP = request.topP;
@@ -39,10 +39,7 @@ export function buildMistralRequest(request: CompletionRequest, deploymentName: 
   }
   if (request.responseFormat) body.responseFormat = mistralResponseFormat(request.responseFormat);
   if (request.reasoningEffort !== undefined) body.reasoningEffort = request.reasoningEffort;
-  if (request.topK !== undefined && logger.isEnabled("debug")) {
-    logger.debug("parameters dropped for provider", { provider: "mistral", deploymentName, dropped: ["topK"] });
-  }
-  return body;
+  return { body, warnings: request.topK !== undefined ? ["topK"] : [] };
 }
 
 function mistralToolChoice(choice: ToolChoice): ChatCompletionRequest["toolChoice"] {

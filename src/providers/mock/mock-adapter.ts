@@ -6,14 +6,14 @@
 import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
 import { estimateInputTokens, estimateTextTokens } from "../../core/token-estimate";
-import type { ProviderConfig } from "../../config/mapping";
+import type { MockProviderConfig } from "./mock-provider";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { toolOffer } from "../tool-offer";
 
 export const DEFAULT_MOCK_TEXT =
   "Hello! I am the demo model of the Completion Service. I answer every request with this same text, streamed in small chunks, so you can see the stream grammar without any provider configured.";
 
-export function createMockAdapter(config: ProviderConfig): ProviderAdapter {
+export function createMockAdapter(config: MockProviderConfig): ProviderAdapter {
   const text = config.text ?? DEFAULT_MOCK_TEXT;
   const chunkSize = config.chunkSize ?? 16;
   const delayMs = config.chunkDelayMs ?? 0;

@@ -3,7 +3,7 @@
  * matter: tool arguments are JSON objects (not JSON text), a tool result names its tool
  * (`tool_name`) rather than only its call, and images are raw base64 beside the text.
  */
-import { GatewayError } from "../../core/errors";
+import { invalid } from "../invalid-field";
 import type { Message } from "../../core/request";
 import { joinTextParts, toolResultNames } from "../message-history";
 
@@ -88,8 +88,4 @@ function argumentsObject(text: string, field: string): Record<string, unknown> {
     throw invalid(field, "must be a JSON object for provider ollama");
   }
   return value as Record<string, unknown>;
-}
-
-function invalid(field: string, message: string): GatewayError {
-  return new GatewayError("invalid_request", `${field}: ${message}`, { details: [{ field, message }] });
 }

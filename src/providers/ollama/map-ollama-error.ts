@@ -1,6 +1,6 @@
-/** Ollama's failures → ours (CONTRACT §2), through the one shared HTTP-status mapping. */
+/** Ollama's failures → our error codes, through the one shared HTTP-status mapping (`upstream-error.ts`). */
 import { GatewayError, isGatewayError } from "../../core/errors";
-import { readErrorText } from "../bounded-body";
+import { readErrorText } from "../wire/bounded-body";
 import { upstreamHttpError, upstreamThrownError } from "../upstream-error";
 import type { UpstreamLimits } from "../upstream-limits";
 

@@ -3,22 +3,19 @@
  * keeps connections alive and pools them per host. The request's AbortSignal, which also carries
  * the total timeout, goes to `fetch` and so reaches the socket.
  */
-import type { ProviderConfig } from "../../config/mapping";
-import type { AdapterYield } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
-import { eventBatches } from "../event-batches";
-import { readJsonWithin } from "../bounded-body";
-import { upstreamStreamError } from "../upstream-error";
+import type { OllamaConfig } from "./ollama-provider";
+import { readJsonWithin } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
+import type { ProviderAdapter } from "../provider-adapter";
+import { runProvider } from "../provider-runner";
 import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
-import { ndjsonLineBatches } from "./ndjson-lines";
-import { OllamaLineTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
+import { ndjsonLineBatches } from "../wire/ndjson-lines";
+import { OllamaResponseTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
 import { buildOllamaChatBody } from "./ollama-request-body";
 
 export const OLLAMA_BASE_URL = "http://localhost:11434";
 
-export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
+export function createOllamaAdapter(config: OllamaConfig): ProviderAdapter {
   const url = `${(config.baseUrl ?? OLLAMA_BASE_URL).replace(/\/+$/, "")}/api/chat`;
   // Headers, not a plain object: a configured "Authorization" and ours must not both be sent.
   const headers = new Headers(config.headers);
@@ -26,34 +23,17 @@ export function createOllamaAdapter(config: ProviderConfig): ProviderAdapter {
   if (config.apiKey) headers.set("authorization", `Bearer ${config.apiKey}`);
   const limits = upstreamLimits(config);
 
-  return {
+  return runProvider({
     type: "ollama",
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield> {
-      const body = JSON.stringify(buildOllamaChatBody(request, call.deploymentName, call.logger));
-      let response: Response;
-      try {
-        response = await fetch(url, { method: "POST", headers, body, signal: call.signal });
-      } catch (error) {
-        throw mapOllamaError(error, call.signal, "connect");
-      }
+    buildRequest: buildOllamaChatBody,
+    send: async (plan, _request, call) => {
+      const response = await fetch(url, { method: "POST", headers, body: JSON.stringify(plan.body), signal: call.signal });
       if (!response.ok) throw await ollamaHttpError(response, limits);
-      call.onResponseHeaders?.();
-
-      const translator = new OllamaLineTranslator();
-      try {
-        if (!request.stream) {
-          yield translator.translate((await readJsonWithin(response, "ollama", limits)) as OllamaChatLine);
-        } else if (response.body) {
-          yield* eventBatches(ndjsonLineBatches(response.body, limits.maxEventBytes, "ollama"), (line, out) => {
-            const events = translator.translate(JSON.parse(line) as OllamaChatLine);
-            for (let i = 0; i < events.length; i++) out.push(events[i]!);
-          });
-        }
-      } catch (error) {
-        throw mapOllamaError(error, call.signal, "read");
-      }
-      if (!translator.done) throw upstreamStreamError("ollama", "the answer ended before its final `done` line");
+      return response;
     },
-  };
+    readAnswer: async (response) => (await readJsonWithin(response, "ollama", limits)) as OllamaChatLine,
+    readFrames: (response) => ndjsonLineBatches(response.body ?? new ReadableStream(), limits.maxEventBytes, "ollama"),
+    translator: () => new OllamaResponseTranslator(),
+    mapError: (error, phase, call) => mapOllamaError(error, call.signal, phase === "request" ? "connect" : "read"),
+  });
 }

@@ -4,6 +4,7 @@
  */
 import type { AdapterEvent, FinishReason, Usage } from "../../core/events";
 import { upstreamStreamError } from "../upstream-error";
+import { pushAll, type ResponseTranslator } from "../provider-runner";
 
 export interface OllamaChatLine {
   message?: {
@@ -80,5 +81,22 @@ export class OllamaLineTranslator {
       out.push({ type: "finish", reason: mapOllamaDoneReason(line.done_reason) });
     }
     return out;
+  }
+}
+
+/** One request's answer for the runner: NDJSON lines when streamed, one line's object when not. */
+export class OllamaResponseTranslator implements ResponseTranslator<OllamaChatLine, string> {
+  private readonly lines = new OllamaLineTranslator();
+
+  answer(line: OllamaChatLine, out: AdapterEvent[]): void {
+    pushAll(out, this.lines.translate(line));
+  }
+
+  frame(line: string, out: AdapterEvent[]): void {
+    pushAll(out, this.lines.translate(JSON.parse(line) as OllamaChatLine));
+  }
+
+  end(): void {
+    if (!this.lines.done) throw upstreamStreamError("ollama", "the answer ended before its final `done` line");
   }
 }

@@ -1,6 +1,6 @@
 /** Our request → the body of Ollama's native `POST /api/chat`. */
 import type { CompletionRequest, Tool } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
 import { convertToOllamaMessages, type OllamaMessage } from "./convert-to-ollama-messages";
 
@@ -28,7 +28,7 @@ export interface OllamaChatBody {
   think?: "low" | "medium" | "high";
 }
 
-export function buildOllamaChatBody(request: CompletionRequest, deploymentName: string, logger: Logger): OllamaChatBody {
+export function buildOllamaChatBody(request: CompletionRequest, deploymentName: string): RequestPlan<OllamaChatBody> {
   const body: OllamaChatBody = {
     model: deploymentName,
     messages: convertToOllamaMessages(request.messages),
@@ -48,7 +48,8 @@ export function buildOllamaChatBody(request: CompletionRequest, deploymentName: 
     break;
   }
 
-  const tools = offeredTools(request, deploymentName, logger);
+  const warnings: string[] = [];
+  const tools = offeredTools(request, warnings);
   if (tools?.length) body.tools = tools.map((t) => ({ type: "function", function: t }));
 
   const format = request.responseFormat;
@@ -56,22 +57,20 @@ export function buildOllamaChatBody(request: CompletionRequest, deploymentName: 
   else if (format?.type === "json_schema") body.format = format.schema;
 
   if (request.reasoningEffort !== undefined) body.think = request.reasoningEffort;
-  return body;
+  return { body, warnings };
 }
 
 /**
  * Ollama has no tool choice. `none` is honoured by offering no tools; a named tool by offering
  * only that one (the model may still answer in text); `required` cannot be enforced.
  */
-function offeredTools(request: CompletionRequest, deploymentName: string, logger: Logger): Tool[] | undefined {
+function offeredTools(request: CompletionRequest, warnings: string[]): Tool[] | undefined {
   const offer = toolOffer(request);
   if (!offer) return undefined;
   const choice = offer.choice;
   if (choice === undefined || choice === "auto") return offer.tools;
   if (choice === "none") return undefined;
-  if (logger.isEnabled("debug")) {
-    logger.debug("toolChoice cannot be enforced by provider", { provider: "ollama", deploymentName, toolChoice: choice });
-  }
+  warnings.push(`toolChoice ${typeof choice === "string" ? choice : `"${choice.name}"`} (cannot be enforced)`);
   if (choice === "required") return offer.tools;
   return offer.tools.filter((t) => t.name === choice.name);
 }

@@ -1,6 +1,9 @@
 import type { FinishReason } from "../../core/events";
 
-/** OpenAI-family `finish_reason` → ours (table 1 of the provider reference). */
+/**
+ * OpenAI-family `finish_reason` → ours. `eos` reads as a stop and Mistral's `model_length` as a
+ * length; `error` (Mistral) is a failure; an unknown reason ends the answer as a stop.
+ */
 export function mapOpenAIFinishReason(reason: string | null | undefined): FinishReason | null {
   switch (reason) {
     case null:

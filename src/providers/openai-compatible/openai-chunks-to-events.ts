@@ -1,6 +1,6 @@
 /**
  * OpenAI-family responses → our adapter events. Written for the whole family's quirks
- * (provider reference, openai.md §7): usage in any chunk (keep the last), `choices: []` chunks
+ * (docs/providers-openai-compatible.md, Quirks handled): usage in any chunk (keep the last), `choices: []` chunks
  * that carry no usage (Azure filter results), tool calls keyed by `index`, else by `id`, else by
  * array position, whole calls in one chunk, reasoning in `reasoning_content` / `reasoning`, a
  * finish reason on a chunk that also carries content, legacy `choices[].text` chunks, and an
@@ -8,6 +8,8 @@
  */
 import type { AdapterEvent, Usage } from "../../core/events";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason";
+// A string, or an array of parts as Mistral's compatible endpoint sends for its reasoning models.
+import { mistralContentToEvents } from "../mistral/mistral-content-to-events";
 
 /** The fields we read, loosely typed: compatible servers differ from OpenAI's own types. */
 export interface OpenAIUsageLike {
@@ -67,21 +69,6 @@ export function openAIUsage(u: OpenAIUsageLike): Partial<Usage> {
   return usage;
 }
 
-/** Text of a `content` that may be a string or (Mistral reasoning models) an array of parts. */
-function contentParts(content: string | null | undefined | unknown[], out: AdapterEvent[]): void {
-  if (typeof content === "string") {
-    if (content) out.push({ type: "text", text: content });
-    return;
-  }
-  if (!Array.isArray(content)) return;
-  for (const part of content as { type?: string; text?: string; thinking?: { text?: string }[] }[]) {
-    if (part?.type === "text" && typeof part.text === "string") out.push({ type: "text", text: part.text });
-    else if (part?.type === "thinking" && Array.isArray(part.thinking)) {
-      for (const t of part.thinking) if (typeof t?.text === "string") out.push({ type: "reasoning", text: t.text });
-    }
-  }
-}
-
 /** An error the upstream sent inside a 200 stream as a chunk of its own. */
 export class UpstreamStreamChunkError extends Error {
   override readonly name = "UpstreamStreamChunkError";
@@ -106,7 +93,7 @@ export class OpenAIStreamTranslator {
       if (delta) {
         const reasoning = delta.reasoning_content ?? delta.reasoning;
         if (reasoning) out.push({ type: "reasoning", text: reasoning });
-        contentParts(delta.content, out);
+        mistralContentToEvents(delta.content, out);
         if (delta.refusal) out.push({ type: "text", text: delta.refusal });
         const calls = delta.tool_calls;
         if (calls) {
@@ -155,7 +142,7 @@ export function openAICompletionToEvents(completion: OpenAICompletionLike): Adap
     if (m) {
       const reasoning = m.reasoning_content ?? m.reasoning;
       if (reasoning) out.push({ type: "reasoning", text: reasoning });
-      contentParts(m.content, out);
+      mistralContentToEvents(m.content, out);
       if (m.refusal) out.push({ type: "text", text: m.refusal });
       m.tool_calls?.forEach((c, i) => {
         out.push({

@@ -9,62 +9,68 @@
  * itself must read them alike (test/providers/openai-fakes-read-by-sdk.test.ts).
  */
 import { APIConnectionError, APIError, APIUserAbortError } from "openai/core/error";
-import type { AdapterEvent, AdapterYield } from "../../core/events";
-import type { CompletionRequest } from "../../core/request";
-import type { ProviderConfig } from "../../config/mapping";
-import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
-import { eventBatches } from "../event-batches";
-import { readErrorText, readJsonWithin } from "../bounded-body";
-import { SseParser, type SseMessage } from "../sse-parser";
+import type { AdapterEvent } from "../../core/events";
+import type { ProviderAdapter } from "../provider-adapter";
+import type { ProviderType } from "../providers";
+import { runProvider, type ResponseTranslator } from "../provider-runner";
+import { readErrorText, readJsonWithin } from "../wire/bounded-body";
+import { SseParser, type SseMessage } from "../wire/sse-parser";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 import { mapOpenAIError } from "./map-openai-error";
 import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
 import { buildOpenAICompletionBody } from "./openai-completion-body";
 import type { OpenAIDialect } from "./openai-dialect";
-import { baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "./openai-endpoint";
+import type { OpenAIApi, OpenAIEndpoint } from "./openai-endpoint";
 import { buildOpenAIChatBody } from "./openai-request-body";
-
-export const DEFAULT_TIMEOUT_MS = 600_000;
 
 export interface OpenAICompatibleOptions {
   dialect: OpenAIDialect;
   endpoint: OpenAIEndpoint;
   /** `chat` (default): `/chat/completions`. `completions`: the legacy text API, `/completions`. */
   api?: OpenAIApi;
+  /** A provider's own per-request rewrite of the events it answers with, if it needs one. */
+  rewriteEvents?: () => EventRewrite;
 }
 
-export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat" }: OpenAICompatibleOptions): ProviderAdapter {
+/** Rewrites one event of an answer; made per request, so it may keep state. */
+export interface EventRewrite {
+  apply(event: AdapterEvent): AdapterEvent;
+}
+
+export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat", rewriteEvents }: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
-  return {
-    type: dialect.type,
-    reportsResponseHeaders: true,
-    async *complete(request: CompletionRequest, call: ProviderCall): AsyncIterable<AdapterYield> {
-      const body = legacy
-        ? buildOpenAICompletionBody(request, call.deploymentName, dialect, call.logger)
-        : buildOpenAIChatBody(request, call.deploymentName, dialect, call.logger);
-      // The legacy prompt ends with "Assistant:", so answers start with the space after it.
-      const trim = legacy ? new LeadingWhitespaceTrim() : null;
-      let phase: "request" | "read" = "request";
-      try {
-        const response = await postOpenAI(endpoint, endpoint.url(api, call.deploymentName), body, call.signal);
-        phase = "read";
-        if (!request.stream) {
-          const answer = await readJson(response, call.signal, dialect.type, endpoint.limits);
-          const events = openAICompletionToEvents(answer as OpenAICompletionLike);
-          yield trim ? events.map((event) => trim.apply(event)) : events;
-          return;
-        }
-        call.onResponseHeaders?.();
-        const translator = new OpenAIStreamTranslator();
-        yield* eventBatches(openAIStreamReads(response, call.signal, endpoint.limits, dialect.type), (chunk, out) => {
-          const events = translator.translate(chunk);
-          for (let i = 0; i < events.length; i++) out.push(trim ? trim.apply(events[i]!) : events[i]!);
-        });
-      } catch (error) {
-        throw mapOpenAIError(dialect.type, error, phase);
-      }
-    },
-  };
+  // A type of `providers.ts`: its declaration made the dialect.
+  const type = dialect.type as ProviderType;
+  return runProvider({
+    type,
+    buildRequest: (request, deploymentName) =>
+      legacy ? buildOpenAICompletionBody(request, deploymentName, dialect) : buildOpenAIChatBody(request, deploymentName, dialect),
+    send: (plan, _request, call) => postOpenAI(endpoint, endpoint.url(api, call.deploymentName), plan.body, call.signal),
+    readAnswer: (response, call) => readJson(response, call.signal, type, endpoint.limits) as Promise<OpenAICompletionLike>,
+    readFrames: (response, call) => openAIStreamReads(response, call.signal, endpoint.limits, type),
+    translator: () => new OpenAIResponseTranslator(rewriteEvents?.() ?? null),
+    mapError: (error, phase) => mapOpenAIError(type, error, phase),
+  });
+}
+
+/** One request's answer → our events, through the provider's rewrite if it has one. */
+class OpenAIResponseTranslator implements ResponseTranslator<OpenAICompletionLike, OpenAIChunkLike> {
+  private readonly stream = new OpenAIStreamTranslator();
+
+  constructor(private readonly rewrite: EventRewrite | null) {}
+
+  answer(answer: OpenAICompletionLike, out: AdapterEvent[]): void {
+    this.push(openAICompletionToEvents(answer), out);
+  }
+
+  frame(chunk: OpenAIChunkLike, out: AdapterEvent[]): void {
+    this.push(this.stream.translate(chunk), out);
+  }
+
+  private push(events: readonly AdapterEvent[], out: AdapterEvent[]): void {
+    const rewrite = this.rewrite;
+    for (let i = 0; i < events.length; i++) out.push(rewrite ? rewrite.apply(events[i]!) : events[i]!);
+  }
 }
 
 /** Sends the request; a non-2xx answer is thrown as the SDK's `APIError` for its status. */
@@ -171,31 +177,4 @@ export async function* openAIStreamReads(
     // Stopped before the end (`[DONE]`, client gone, an error): release the connection.
     if (!finished) reader.cancel().catch(() => {});
   }
-}
-
-/** Drops the whitespace an answer starts with, across as many text events as it spans. */
-class LeadingWhitespaceTrim {
-  private started = false;
-
-  apply(event: AdapterEvent): AdapterEvent {
-    if (this.started || event.type !== "text") return event;
-    const text = event.text.trimStart();
-    if (text) this.started = true;
-    return text === event.text ? event : { type: "text", text };
-  }
-}
-
-/**
- * A server at the mapping's `baseUrl` (required) where the Bearer key is optional: vLLM, any
- * remote compatible endpoint.
- */
-export function createBaseUrlAdapter(config: ProviderConfig, dialect: OpenAIDialect): ProviderAdapter {
-  if (!config.baseUrl) throw new Error("baseUrl is required");
-  return createOpenAICompatibleAdapter({ dialect, endpoint: baseUrlEndpoint(config.baseUrl, config, bearerAuth(config.apiKey)) });
-}
-
-/** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
-export function requireApiKey(config: ProviderConfig): string {
-  if (!config.apiKey) throw new Error("apiKey is empty");
-  return config.apiKey;
 }

@@ -1,8 +1,8 @@
 /** Our request → a legacy text-completions body (`POST …/completions`), shaped by the dialect. */
 import type { CompletionRequest } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import type { OpenAIDialect } from "./openai-dialect";
-import { applyGenerationParameters, checkDialectSupport, logDropped, type OpenAIGenerationParameters } from "./openai-request-body";
+import { applyGenerationParameters, checkDialectSupport, type OpenAIGenerationParameters } from "./openai-request-body";
 import { renderCompletionPrompt, USER_TURN_STOP } from "./render-completion-prompt";
 
 /**
@@ -23,8 +23,7 @@ export function buildOpenAICompletionBody(
   request: CompletionRequest,
   deploymentName: string,
   dialect: OpenAIDialect,
-  logger: Logger,
-): OpenAICompletionBody {
+): RequestPlan<OpenAICompletionBody> {
   checkDialectSupport(request, dialect);
   const body: OpenAICompletionBody = {
     model: deploymentName,
@@ -36,6 +35,5 @@ export function buildOpenAICompletionBody(
   body[dialect.maxTokensField] ??= DEFAULT_COMPLETION_MAX_TOKENS;
   const stop = body.stop ?? [];
   if (stop.length < MAX_STOP_SEQUENCES && !stop.includes(USER_TURN_STOP)) body.stop = [...stop, USER_TURN_STOP];
-  logDropped(logger, dialect, deploymentName, dropped);
-  return body;
+  return { body, warnings: dropped };
 }

@@ -1,13 +1,13 @@
 /**
- * How one OpenAI-compatible provider differs from OpenAI itself. Each difference is written
- * once, here, as data; the request builders and the chunk translator read it.
+ * How one OpenAI-compatible provider differs from a plain compatible server. Each difference is
+ * written once, as data in the provider's own file; the request builders read it.
  */
-import type { ProviderType } from "../../config/mapping";
 
 export type ResponseFormatType = "text" | "json_object" | "json_schema";
 
 export interface OpenAIDialect {
-  type: ProviderType;
+  /** The provider type, as messages and logs name it. */
+  type: string;
   /** Field that carries `maxOutputTokens`. */
   maxTokensField: "max_completion_tokens" | "max_tokens";
   /** Whether `top_k` is accepted (dropped with a debug log otherwise). */
@@ -37,14 +37,19 @@ export interface OpenAIDialect {
   tools?: boolean;
 }
 
-export const OPENAI_DIALECT: OpenAIDialect = {
-  type: "openai",
-  maxTokensField: "max_completion_tokens",
+/**
+ * A plain OpenAI-compatible server: the parameters every compatible server knows, `max_tokens`
+ * (the field they share; `max_completion_tokens` is newer), usage asked for on streams.
+ */
+export const COMPATIBLE_DEFAULTS: Omit<OpenAIDialect, "type"> = {
+  maxTokensField: "max_tokens",
   topK: false,
   penaltiesAndSeed: true,
   streamUsageOption: true,
   responseFormats: ["text", "json_object", "json_schema"],
   reasoningEffort: true,
-  isReasoningModel: (name) => /^(o\d|gpt-5)(?!.*-chat)/.test(name),
-  openAIReasoningModels: true,
+  isReasoningModel: () => false,
 };
+
+/** OpenAI's reasoning models (o1, o3, gpt-5 but not its -chat models) reject sampling parameters. */
+export const isOpenAIReasoningModel = (deploymentName: string): boolean => /^(o\d|gpt-5)(?!.*-chat)/.test(deploymentName);

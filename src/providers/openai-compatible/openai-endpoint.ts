@@ -8,8 +8,11 @@
  * attempt there), not the transport's. The SDK was measured to cost 4× a direct `fetch`
  * per stream on the hot path (README, Performance), so this family is sent with `fetch`.
  */
-import type { ProviderConfig } from "../../config/mapping";
+import type { CommonProviderConfig } from "../provider-config";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
+
+/** The parts of a mapping entry an endpoint reads. */
+export type EndpointConfig = CommonProviderConfig & { organization?: string };
 
 export type OpenAIApi = "chat" | "completions";
 
@@ -24,10 +27,10 @@ export interface OpenAIEndpoint {
   readonly limits: UpstreamLimits;
 }
 
-const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
+export const PATHS: Record<OpenAIApi, string> = { chat: "/chat/completions", completions: "/completions" };
 
 /** `{baseUrl}/chat/completions`: OpenAI, Jamba, vLLM, any compatible server. */
-export function baseUrlEndpoint(baseUrl: string, config: ProviderConfig, auth: Record<string, string>): OpenAIEndpoint {
+export function baseUrlEndpoint(baseUrl: string, config: EndpointConfig, auth: Record<string, string>): OpenAIEndpoint {
   const base = baseUrl.replace(/\/+$/, "");
   const urls: Record<OpenAIApi, string> = { chat: base + PATHS.chat, completions: base + PATHS.completions };
   return {
@@ -38,37 +41,13 @@ export function baseUrlEndpoint(baseUrl: string, config: ProviderConfig, auth: R
   };
 }
 
-/**
- * Azure OpenAI: `{endpoint}/openai/deployments/{deploymentName}/chat/completions?api-version=…`
- * (and `/completions`), the key in `api-key`.
- */
-export function azureEndpoint(endpoint: string, apiVersion: string, config: ProviderConfig, apiKey: string): OpenAIEndpoint {
-  const base = `${endpoint.replace(/\/+$/, "")}/openai/deployments/`;
-  const query = `?api-version=${encodeURIComponent(apiVersion)}`;
-  const cache = new Map<string, string>();
-  return {
-    url(api, deploymentName) {
-      const key = `${api} ${deploymentName}`;
-      let url = cache.get(key);
-      if (url === undefined) {
-        url = base + encodeURIComponent(deploymentName) + PATHS[api] + query;
-        if (cache.size < 1000) cache.set(key, url);
-      }
-      return url;
-    },
-    headers: headersFor(config, { "api-key": apiKey }),
-    redirect: "manual",
-    limits: upstreamLimits(config),
-  };
-}
-
 /** `Authorization: Bearer …`, or nothing when the server needs no key (vLLM, remote). */
 export function bearerAuth(apiKey: string | undefined): Record<string, string> {
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 }
 
 /** Ours first, then the mapping's `headers`, which win (case-insensitively). */
-function headersFor(config: ProviderConfig, auth: Record<string, string>): Record<string, string> {
+export function headersFor(config: EndpointConfig, auth: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json",
@@ -77,4 +56,10 @@ function headersFor(config: ProviderConfig, auth: Record<string, string>): Recor
   if (config.organization) headers["openai-organization"] = config.organization;
   for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
   return headers;
+}
+
+/** A required key that is empty (e.g. `${KEY}` set to "") is a mapping error, said plainly. */
+export function requireApiKey(config: { apiKey?: string }): string {
+  if (!config.apiKey) throw new Error("apiKey is empty");
+  return config.apiKey;
 }

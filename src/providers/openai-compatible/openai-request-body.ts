@@ -1,7 +1,7 @@
 /** Our request → an OpenAI chat-completions body, shaped by the provider's dialect. */
 import { GatewayError, type FieldProblem } from "../../core/errors";
 import type { CompletionRequest, Message } from "../../core/request";
-import type { Logger } from "../../observability/logger";
+import type { RequestPlan } from "../provider-runner";
 import { toolOffer } from "../tool-offer";
 import { convertToOpenAIMessages, type OpenAIChatMessage } from "./convert-to-openai-messages";
 import type { OpenAIDialect } from "./openai-dialect";
@@ -129,18 +129,11 @@ export function applyGenerationParameters(
   return dropped;
 }
 
-export function logDropped(logger: Logger, dialect: OpenAIDialect, deploymentName: string, dropped: string[]): void {
-  if (dropped.length && logger.isEnabled("debug")) {
-    logger.debug("parameters dropped for provider", { provider: dialect.type, deploymentName, dropped });
-  }
-}
-
 export function buildOpenAIChatBody(
   request: CompletionRequest,
   deploymentName: string,
   dialect: OpenAIDialect,
-  logger: Logger,
-): OpenAIChatBody {
+): RequestPlan<OpenAIChatBody> {
   checkDialectSupport(request, dialect);
   const body: OpenAIChatBody = {
     model: deploymentName,
@@ -170,6 +163,5 @@ export function buildOpenAIChatBody(
     if (dialect.reasoningEffort) body.reasoning_effort = request.reasoningEffort;
     else dropped.push("reasoningEffort");
   }
-  logDropped(logger, dialect, deploymentName, dropped);
-  return body;
+  return { body, warnings: dropped };
 }

@@ -7,8 +7,8 @@
  * they are handed `boundedFetch`: the same `fetch`, whose responses' bodies stop the SDK, with our
  * error, once past a bound.
  */
-import type { GatewayError } from "../core/errors";
-import { upstreamTooLarge, type UpstreamLimits } from "./upstream-limits";
+import type { GatewayError } from "../../core/errors";
+import { upstreamTooLarge, type UpstreamLimits } from "../upstream-limits";
 
 /** A declared `content-length` (the transport holds the body to it), if any. */
 function declaredLength(response: Response): number | undefined {

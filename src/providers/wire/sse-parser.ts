@@ -14,7 +14,7 @@
  * (or re-copied) from its start on every read. An event longer than `maxEventChars` fails the
  * stream instead of growing without bound.
  */
-import { DEFAULT_MAX_EVENT_BYTES, upstreamTooLarge } from "./upstream-limits";
+import { DEFAULT_MAX_EVENT_BYTES, upstreamTooLarge } from "../upstream-limits";
 
 export interface SseMessage {
   /** The `event` field; `undefined` when none was given (the default "message"). */
