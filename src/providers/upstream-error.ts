@@ -162,9 +162,12 @@ export function ownFailure(providerType: string, cause: unknown): GatewayError {
   return new GatewayError("internal_error", `the service failed to send the request to ${providerType}`, { cause });
 }
 
-/** A stream that broke after it started: a mid-stream error event, a reset, garbage. */
-export function upstreamStreamError(providerType: string, message: string, cause?: unknown): GatewayError {
-  return new GatewayError("upstream_error", `${providerType} stream failed: ${clipMessage(message)}`, { retryable: true, cause });
+/**
+ * An answer that broke after it started, streamed or not: an error event inside a stream, garbage
+ * where JSON was due. The wording says nothing of streams: a JSON request gets it too.
+ */
+export function upstreamAnswerError(providerType: string, message: string, cause?: unknown): GatewayError {
+  return new GatewayError("upstream_error", `${providerType} answer failed: ${clipMessage(message)}`, { retryable: true, cause });
 }
 
 /**
@@ -178,5 +181,5 @@ export function upstreamThrownError(providerType: string, error: unknown, phase:
   if (phase === "request") return upstreamConnectionError(providerType, error);
   if (networkFailureIn(error)) return upstreamConnectionLost(providerType, error);
   const message = error instanceof Error ? error.message : String(error);
-  return upstreamStreamError(providerType, error instanceof SyntaxError ? `malformed JSON: ${message}` : message, error);
+  return upstreamAnswerError(providerType, error instanceof SyntaxError ? `malformed JSON: ${message}` : message, error);
 }

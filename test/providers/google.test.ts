@@ -255,7 +255,7 @@ describe("google: streaming", () => {
     const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
     expect(error.code).toBe("upstream_error");
-    expect(error.message).toBe("google stream failed: An internal error has occurred. (INTERNAL)");
+    expect(error.message).toBe("google answer failed: An internal error has occurred. (INTERNAL)");
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error" });
     expect(event!.outputTokens).toBeGreaterThan(0);

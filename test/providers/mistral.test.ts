@@ -213,7 +213,7 @@ describe("mistral: streaming", () => {
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     const error = expectStreamFailed(lines);
     expect(error.code).toBe("upstream_error");
-    expect(error.message).toContain("mistral stream failed");
+    expect(error.message).toContain("mistral answer failed");
   });
 
   test("a connection reset mid-stream ends the stream in the grammar", async () => {

@@ -182,7 +182,7 @@ describe("ollama: streaming", () => {
     const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: " Yes" });
     expect(error.code).toBe("upstream_error");
-    expect(error.message).toBe("ollama stream failed: an error was encountered while running the model");
+    expect(error.message).toBe("ollama answer failed: an error was encountered while running the model");
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ status: "error", finishReason: "error", usageSource: "estimated" });
   });

@@ -85,6 +85,6 @@ describe("Ollama streams", () => {
   test("a stream cut before its done line does not end well", async () => {
     const text = (await fixture("ollama-text")).split("\n").slice(0, 2).join("\n");
     const { translator } = await ollamaEvents(text);
-    expect(() => translator.end()).toThrow("ollama stream failed: the answer ended before its final `done` line");
+    expect(() => translator.end()).toThrow("ollama answer failed: the answer ended before its final `done` line");
   });
 });

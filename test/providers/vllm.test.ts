@@ -106,7 +106,7 @@ describe("vllm: quirks", () => {
     fake.answer(() => ({ text: ["Partial"], midStreamError: { message: "CUDA out of memory", flat: true } }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true }));
     const error = expectStreamFailed(lines);
-    expect(error).toEqual({ type: "error", code: "upstream_error", message: "vllm stream failed: CUDA out of memory" });
+    expect(error).toEqual({ type: "error", code: "upstream_error", message: "vllm answer failed: CUDA out of memory" });
   });
 
   test("images are sent as image_url parts", async () => {

@@ -6,7 +6,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import { GatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
 
 /** The HTTP status each documented `error.type` comes with. */
 const STATUS_OF_ERROR_TYPE: Record<string, number> = {
@@ -56,13 +56,13 @@ export function anthropicStreamError(providerType: string, body: unknown, cause?
     const mapped = upstreamHttpError(providerType, { status, message, providerCode: type, cause });
     if (mapped.code === "upstream_invalid_request") return mapped;
     // Same class of error as the HTTP status would be, but there was no such status to cite.
-    return new GatewayError(mapped.code, `${providerType} stream failed: ${detail} (${type})`, {
+    return new GatewayError(mapped.code, `${providerType} answer failed: ${detail} (${type})`, {
       retryable: mapped.retryable,
       credentialsRejected: mapped.credentialsRejected,
       cause,
     });
   }
-  return upstreamStreamError(providerType, type ? `${detail} (${type})` : detail, cause);
+  return upstreamAnswerError(providerType, type ? `${detail} (${type})` : detail, cause);
 }
 
 /**
@@ -89,6 +89,6 @@ export function mapAnthropicError(providerType: string, error: unknown, phase: "
       cause: error,
     });
   }
-  if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed event: ${error.message}`, error);
+  if (error instanceof SyntaxError) return upstreamAnswerError(providerType, `malformed event: ${error.message}`, error);
   return upstreamThrownError(providerType, error, phase);
 }

@@ -6,7 +6,7 @@
  * names fall back to the HTTP status, then to a connection or stream error.
  */
 import { GatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamConnectionLost, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
+import { gatewayErrorIn, upstreamConnectionError, upstreamConnectionLost, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
 
 /** The status each error name is treated as (lower-cased: stream frames use camelCase). */
 const STATUS_OF_ERROR_NAME: Record<string, number> = {
@@ -68,7 +68,7 @@ export function mapBedrockError(providerType: string, error: unknown, stage: Bed
     const mapped = upstreamHttpError(providerType, { status, message, providerCode: name, headers: e.$response?.headers, cause: error });
     if (httpError || mapped.code === "upstream_invalid_request") return mapped;
     // An exception frame inside a 200 stream: same class of error, but no HTTP status to cite.
-    return new GatewayError(mapped.code, `${providerType} stream failed: ${message ?? name} (${name})`, {
+    return new GatewayError(mapped.code, `${providerType} answer failed: ${message ?? name} (${name})`, {
       retryable: mapped.retryable,
       retryAfter: mapped.retryAfter,
       credentialsRejected: mapped.credentialsRejected,
@@ -77,7 +77,7 @@ export function mapBedrockError(providerType: string, error: unknown, stage: Bed
   }
   const responded = stage === "stream" || httpStatus !== undefined;
   if (!responded) return upstreamConnectionError(providerType, error);
-  if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed response: ${message}`, error);
+  if (error instanceof SyntaxError) return upstreamAnswerError(providerType, `malformed response: ${message}`, error);
   // node:http's word for a response whose socket closed before its end.
   if (message === "aborted") return upstreamConnectionLost(providerType, error);
   return upstreamThrownError(providerType, error, "read");

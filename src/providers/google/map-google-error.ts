@@ -7,7 +7,7 @@
  */
 import { ApiError } from "@google/genai";
 import { GatewayError } from "../../core/errors";
-import { clipMessage, gatewayErrorIn, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
+import { clipMessage, gatewayErrorIn, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
 
 const PROVIDER = "google";
 
@@ -46,7 +46,7 @@ export function mapGoogleError(error: unknown, ctx: GoogleErrorContext): Gateway
     const body = parseGoogleErrorBody(error.message);
     const message = clipMessage(body?.message ?? error.message);
     if (ctx.yielded) {
-      return upstreamStreamError(PROVIDER, body?.status ? `${message} (${body.status})` : message, error);
+      return upstreamAnswerError(PROVIDER, body?.status ? `${message} (${body.status})` : message, error);
     }
     // Before any output an error object in the stream is a refusal of the request, like an HTTP error.
     const retryDelay = retryDelaySeconds(body);
@@ -61,15 +61,15 @@ export function mapGoogleError(error: unknown, ctx: GoogleErrorContext): Gateway
   }
   const message = error instanceof Error ? error.message : String(error);
   if (message.startsWith("exception parsing stream chunk ")) {
-    return upstreamStreamError(PROVIDER, `malformed chunk: ${message.slice("exception parsing stream chunk ".length)}`, error);
+    return upstreamAnswerError(PROVIDER, `malformed chunk: ${message.slice("exception parsing stream chunk ".length)}`, error);
   }
   if (message === "Incomplete JSON segment at the end") {
-    return upstreamStreamError(PROVIDER, "the stream ended in the middle of an event", error);
+    return upstreamAnswerError(PROVIDER, "the stream ended in the middle of an event", error);
   }
   if (error instanceof SyntaxError) {
     // The SDK parses each event (and a JSON answer) only when it hands it over.
     return ctx.reading
-      ? upstreamStreamError(PROVIDER, `malformed chunk: ${message}`, error)
+      ? upstreamAnswerError(PROVIDER, `malformed chunk: ${message}`, error)
       : new GatewayError("upstream_error", `${PROVIDER} answered with malformed JSON: ${message}`, { retryable: true, cause: error });
   }
   return upstreamThrownError(PROVIDER, error, ctx.reading ? "read" : "request");

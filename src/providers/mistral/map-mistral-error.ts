@@ -8,7 +8,7 @@ import {
   UnexpectedClientError,
 } from "@mistralai/mistralai/models/errors";
 import { GatewayError, isGatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
 
 const PROVIDER = "mistral";
 const MAX_MESSAGE = 1000;
@@ -106,7 +106,7 @@ export function mapMistralError(error: unknown, signal: AbortSignal, phase: "req
   if (isZodError(error)) {
     // A stream event that is not a chat completion chunk (e.g. an error object mid-stream).
     const issues = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    return upstreamStreamError(PROVIDER, `unreadable event in the stream (${issues})`, error);
+    return upstreamAnswerError(PROVIDER, `unreadable event in the stream (${issues})`, error);
   }
   return upstreamThrownError(PROVIDER, error, phase);
 }

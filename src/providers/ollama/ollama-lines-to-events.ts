@@ -3,7 +3,7 @@
  * JSON object of `stream: false` (the same shape as a stream's final line, with everything in it).
  */
 import type { AdapterEvent, FinishReason, Usage } from "../../core/events";
-import { upstreamStreamError } from "../upstream-error";
+import { upstreamAnswerError } from "../upstream-error";
 import { pushAll, type ResponseTranslator } from "../provider-runner";
 
 export interface OllamaChatLine {
@@ -51,7 +51,7 @@ export class OllamaLineTranslator {
 
   translate(line: OllamaChatLine): AdapterEvent[] {
     if (line.error !== undefined && line.error !== null) {
-      throw upstreamStreamError("ollama", typeof line.error === "string" ? line.error : JSON.stringify(line.error));
+      throw upstreamAnswerError("ollama", typeof line.error === "string" ? line.error : JSON.stringify(line.error));
     }
     const out = this.events;
     out.length = 0;
@@ -63,7 +63,7 @@ export class OllamaLineTranslator {
         // Each entry is a whole call; a later line's calls are further calls, never pieces.
         for (const c of m.tool_calls) {
           const name = c.function?.name;
-          if (!name) throw upstreamStreamError("ollama", "a tool call without a name");
+          if (!name) throw upstreamAnswerError("ollama", "a tool call without a name");
           const args = c.function?.arguments;
           out.push({
             type: "tool_call",
@@ -97,6 +97,6 @@ export class OllamaResponseTranslator implements ResponseTranslator<OllamaChatLi
   }
 
   end(): void {
-    if (!this.lines.done) throw upstreamStreamError("ollama", "the answer ended before its final `done` line");
+    if (!this.lines.done) throw upstreamAnswerError("ollama", "the answer ended before its final `done` line");
   }
 }

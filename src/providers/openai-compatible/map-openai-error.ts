@@ -1,7 +1,7 @@
 /** The `openai` SDK's errors → ours, for every provider served through that SDK. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai/core/error";
 import { GatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamStreamError, upstreamThrownError } from "../upstream-error";
+import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
 import { UpstreamStreamChunkError } from "./openai-chunks-to-events";
 
 interface ErrorBodyLike {
@@ -76,7 +76,7 @@ export function mapOpenAIError(providerType: string, error: unknown, phase: "req
     const facts = bodyFacts(error.error);
     if (error.status === undefined) {
       // An error object inside a 200 stream.
-      return upstreamStreamError(providerType, facts.message ?? error.message, error);
+      return upstreamAnswerError(providerType, facts.message ?? error.message, error);
     }
     // With no JSON body the SDK's message is "<status> <body text>"; the status is said once.
     let message = facts.message ?? error.message.replace(new RegExp(`^${error.status} `), "");
@@ -92,7 +92,7 @@ export function mapOpenAIError(providerType: string, error: unknown, phase: "req
       cause: error,
     });
   }
-  if (error instanceof UpstreamStreamChunkError) return upstreamStreamError(providerType, error.message, error);
-  if (error instanceof SyntaxError) return upstreamStreamError(providerType, `malformed chunk: ${error.message}`, error);
+  if (error instanceof UpstreamStreamChunkError) return upstreamAnswerError(providerType, error.message, error);
+  if (error instanceof SyntaxError) return upstreamAnswerError(providerType, `malformed JSON: ${error.message}`, error);
   return upstreamThrownError(providerType, error, phase);
 }
