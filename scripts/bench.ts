@@ -3,8 +3,10 @@
  *
  * Starts, all on loopback: a fake OpenAI upstream doing almost nothing (precomputed bytes), a bare
  * pass-through proxy (`fetch` forward, body streamed back, nothing parsed: the ceiling for any Bun
- * gateway here), and the COMPILED service pointed at the upstream. Then measures the three side by
- * side, alternating runs (A B C, B C A, …) so drift hits all alike:
+ * gateway here), and the COMPILED service pointed at the upstream, driven through its own API and,
+ * as `service-openai-door`, through its OpenAI door (/v1/chat/completions, OpenAI-SDK-shaped
+ * requests: only the door differs). Then measures them side by side, alternating runs (A B C,
+ * B C A, …) so drift hits all alike:
  *
  * - saturated: `wrk` at full speed, concurrency 10 and 100, JSON and streams (20 chunks):
  *   requests/s, latency p50/p99, CPU per request of the front process;
@@ -78,14 +80,20 @@ type TargetName = string;
 type Phase = "saturated" | "paced";
 const phases: Phase[] = opts.phases ? (opts.phases.split(",") as Phase[]) : ["saturated", "paced"];
 /**
+ * The service's process again, through its OpenAI door (`POST /v1/chat/completions`) with the
+ * requests the `openai` SDK sends: beside `service`, what the door's translation costs.
+ */
+const OPENAI_DOOR = "service-openai-door";
+/**
  * `floor`: the least a gateway keeping our contract must do (scripts/bench/translating-proxy.ts);
  * it speaks the contract like the service, so it gets the service's requests.
  */
-const targetNames: TargetName[] = ["direct", "proxy", "floor", "service", ...compared.map((c) => c.name)];
+const targetNames: TargetName[] = ["direct", "proxy", "floor", "service", OPENAI_DOOR, ...compared.map((c) => c.name)];
 /** The peer gateway's row, when it is installed: it speaks OpenAI, like the proxy. */
 const PEER = "portkey";
-const openAIShaped = new Set<TargetName>(["direct", "proxy", PEER]);
-const isService = (target: TargetName) => !openAIShaped.has(target);
+const openAIShaped = new Set<TargetName>(["direct", "proxy", PEER, OPENAI_DOOR]);
+/** Sent our API's requests (`/api/v1/completions`): the service, the floor and compared builds. */
+const speaksOurApi = (target: TargetName) => !openAIShaped.has(target);
 const usePeer = !opts["no-peer"] && (opts.peer ?? !smoke);
 /** WORKERS for the service under test (`--workers N`); unset: the service's default (1). */
 const workers = opts.workers;
@@ -282,9 +290,10 @@ function rssSampler(pid: number, everyMs = 250): { stop(): number } {
 const prompt = [{ role: "user", content: "Say twenty words." }];
 function bodyFor(target: TargetName, mode: Mode): string {
   const stream = mode === "stream";
-  if (isService(target)) return JSON.stringify({ model: "bench", messages: prompt, stream });
+  if (speaksOurApi(target)) return JSON.stringify({ model: "bench", messages: prompt, stream });
   return JSON.stringify({
-    model: "gpt-4o-mini",
+    // The door is asked for the mapping's model, as the service's clients do; the others for the upstream's.
+    model: target === OPENAI_DOOR ? "bench" : "gpt-4o-mini",
     messages: prompt,
     stream,
     ...(stream && { stream_options: { include_usage: true } }),
@@ -419,12 +428,12 @@ async function sanityCheck(urls: Record<TargetName, string>): Promise<void> {
       const text = await res.text();
       const ok =
         res.status === 200 &&
-        (isService(target)
+        (speaksOurApi(target)
           ? mode === "stream"
             ? text.trim().split("\n").length === 23 && text.includes('"finishReason":"stop"')
             : JSON.parse(text).outputText?.startsWith("Word")
           : mode === "stream"
-            ? text.includes("[DONE]")
+            ? text.includes("[DONE]") && (target !== OPENAI_DOOR || text.includes('"prompt_tokens"'))
             : text.includes('"chat.completion"'));
       if (!ok) throw new Error(`sanity check failed for ${target} ${mode}: ${res.status} ${text.slice(0, 300)}`);
     }
@@ -523,8 +532,15 @@ async function comparison(): Promise<number> {
     proxy: `http://127.0.0.1:${proxy.port}/v1/chat/completions`,
     floor: `http://127.0.0.1:${floor.port}/`,
     service: `http://127.0.0.1:${service.port}/api/v1/completions`,
+    [OPENAI_DOOR]: `http://127.0.0.1:${service.port}/v1/chat/completions`,
   };
-  const pids: Record<TargetName, number> = { direct: upstream.proc.pid, proxy: proxy.proc.pid, floor: floor.proc.pid, service: service.proc.pid };
+  const pids: Record<TargetName, number> = {
+    direct: upstream.proc.pid,
+    proxy: proxy.proc.pid,
+    floor: floor.proc.pid,
+    service: service.proc.pid,
+    [OPENAI_DOOR]: service.proc.pid,
+  };
   for (const c of compared) {
     const other = await startService(mapping, {}, c.path);
     urls[c.name] = `http://127.0.0.1:${other.port}/api/v1/completions`;
@@ -679,6 +695,8 @@ async function comparison(): Promise<number> {
   }
   const serviceErrors = runs.filter((r) => r.target === "service").reduce((a, r) => a + r.result.errors, 0);
   checks.push({ name: "service errors", value: String(serviceErrors), limit: "0", pass: serviceErrors === 0 });
+  const doorErrors = runs.filter((r) => r.target === OPENAI_DOOR).reduce((a, r) => a + r.result.errors, 0);
+  checks.push({ name: "service errors through the OpenAI door", value: String(doorErrors), limit: "0", pass: doorErrors === 0 });
   checks.push({ name: "service peak RSS (c100 included)", value: `${f(peakRss, 1)} MB`, limit: "≤ 150 MB", pass: peakRss <= 150 });
   const startup = median(startups);
   checks.push({ name: "start-up to healthy /api/v1/health (median)", value: `${f(startup, 0)} ms`, limit: "≤ 1000 ms", pass: startup <= 1000 });
@@ -698,6 +716,28 @@ async function comparison(): Promise<number> {
     const peerHead = targetNames.includes(PEER) ? [" portkey / floor |", "---|"] : ["", ""];
     lines.push(`| run | floor / proxy | service / proxy | service / floor |${peerHead[0]}`, `|---|---|---|---|${peerHead[1]}`, ...floorLines);
   }
+  // The OpenAI door against our own API: the same process, so the difference is the door's work
+  // (the request translated in, each chunk translated out as SSE).
+  const doorLines: string[] = [];
+  const doorMinusService = (s: Record<TargetName, Summary> | undefined, pick: (x: Summary) => number) =>
+    s ? pick(s[OPENAI_DOOR]!) - pick(s.service!) : NaN;
+  for (const mode of modes) {
+    for (const c of concurrencies) {
+      const sat = summary[`saturated ${mode} c${c}`];
+      const paced = summary[`paced ${mode} c${c}`];
+      const ratio = sat ? `${f((sat[OPENAI_DOOR]!.rps / sat.service!.rps) * 100, 0)} %` : "–";
+      const firstChunk = mode === "stream" ? sign(doorMinusService(paced, (x) => x.ttfbP50)) : "";
+      doorLines.push(
+        `| ${mode} | ${c} | ${ratio} | ${sign(doorMinusService(sat, (x) => x.cpuUs), 0)} | ${sign(doorMinusService(paced, (x) => x.p50))} | ${sign(doorMinusService(paced, (x) => x.p99))} | ${firstChunk} |`,
+      );
+    }
+  }
+  lines.push("", `### The OpenAI door (${OPENAI_DOOR} against service: one process, only the door differs)`, "");
+  lines.push(
+    "| mode | conc. | req/s door / service (saturated) | CPU µs/req door − service (saturated) | added p50 ms (paced) | added p99 ms (paced) | added first chunk p50 ms (paced) |",
+    "|---|---|---|---|---|---|---|",
+    ...doorLines,
+  );
   lines.push("", peerNote, `Service under test: WORKERS=${workers ?? "1 (unset)"}${workers && workers !== "1" ? " (CPU and RSS: supervisor and workers together)" : ""}.`);
   lines.push("", `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`);
   if (comparedRss.length) lines.push(`Compared builds, peak RSS (VmHWM): ${comparedRss.join(", ")}.`);

@@ -1,7 +1,7 @@
 /**
  * The benchmark runs (`bun run bench --smoke`): builds the binary, starts the fake upstream, the
- * bare proxy and the service, drives each with wrk and the paced client for a moment, and writes
- * its JSON. Nothing here is timed: the figures are only checked to exist.
+ * bare proxy and the service, drives each (the service through its own API and its OpenAI door)
+ * with wrk and the paced client for a moment, and writes its JSON. Nothing here is timed: the figures are only checked to exist.
  */
 import { expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,11 +22,13 @@ test.skipIf(!wrkUsable)("bun run bench --smoke runs and writes its results", () 
     expect(existsSync(file!)).toBe(true);
     const results = JSON.parse(readFileSync(file!, "utf8"));
     expect(results.kind).toBe("comparison");
-    for (const target of ["direct", "proxy", "service"]) {
+    for (const target of ["direct", "proxy", "service", "service-openai-door"]) {
       expect(results.summary["saturated stream c10"][target].rps).toBeGreaterThan(0);
       expect(results.summary["paced json c10"][target].rps).toBeGreaterThan(0);
     }
     expect(results.startupMs.length).toBeGreaterThan(0);
+    expect(results.table).toContain("| stream | 10 | service-openai-door |");
+    expect(results.table).toContain("### The OpenAI door");
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -62,7 +62,7 @@ test("the binary answers the demo model, streamed and as JSON", async () => {
   expect(streamedText(lines)).toBe(json.outputText);
   expect(json.outputText.length).toBeGreaterThan(20);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  expect(metrics).toContain('completion_requests_total{model="demo",provider="mock",stream="true",status="success"} 1');
+  expect(metrics).toContain('completion_requests_total{model="demo",provider="mock",api="completions",stream="true",status="success"} 1');
   // No broker configured: the log sink, whose events count as published.
   expect(metrics).toContain('completion_usage_events_total{result="published"} 2');
   expect(metrics).toContain("process_resident_memory_bytes");

@@ -437,6 +437,7 @@ export class CompletionExecution {
     this.deps.completionMetrics.record({
       model: request.model,
       provider: target?.providerType ?? "none",
+      api: this.input.api ?? "completions",
       stream: request.stream,
       status: outcome === "error" ? error!.code : outcome,
       durationSeconds: durationMs / 1000,

@@ -1,8 +1,9 @@
 /**
  * Records one finished completion in the metrics, at a few additions' cost: the series of each
- * (model, provider, stream) are made once and kept (a set bounded by the mapping), histograms are
- * observed on their series and counters counted on their `SummedCounter`s.
+ * (model, provider, api, stream) are made once and kept (a set bounded by the mapping and the three
+ * doors), histograms are observed on their series and counters counted on their `SummedCounter`s.
  */
+import type { CompletionApi } from "../completion/completion-execution";
 import type { Usage } from "../core/events";
 import type { Cost } from "../cost/cost-of-usage";
 import type { Metrics, SummedCounter } from "./metrics";
@@ -24,6 +25,8 @@ interface Bound {
 export interface CompletionRecord {
   model: string;
   provider: string;
+  /** The door the request came through, as on its usage event. */
+  api: CompletionApi;
   stream: boolean;
   /** `success`, `cancelled`, or the error code. */
   status: string;
@@ -41,10 +44,16 @@ export class CompletionMetrics {
   constructor(private readonly metrics: Metrics) {}
 
   record(r: CompletionRecord): void {
-    const b = this.for(r.model, r.provider, r.stream);
+    const b = this.for(r.model, r.provider, r.api, r.stream);
     let requests = b.requests.get(r.status);
     if (!requests) {
-      requests = this.metrics.summed(this.metrics.requests, { model: r.model, provider: r.provider, stream: String(r.stream), status: r.status });
+      requests = this.metrics.summed(this.metrics.requests, {
+        model: r.model,
+        provider: r.provider,
+        api: r.api,
+        stream: String(r.stream),
+        status: r.status,
+      });
       b.requests.set(r.status, requests);
     }
     requests.inc();
@@ -62,28 +71,28 @@ export class CompletionMetrics {
     if (cost) {
       let counter = b.cost.get(cost.currency);
       if (!counter) {
-        counter = this.metrics.summed(this.metrics.cost, { model: r.model, provider: r.provider, currency: cost.currency });
+        counter = this.metrics.summed(this.metrics.cost, { model: r.model, provider: r.provider, api: r.api, currency: cost.currency });
         b.cost.set(cost.currency, counter);
       }
       counter.inc(cost.total);
     }
   }
 
-  private for(model: string, provider: string, stream: boolean): Bound {
-    const key = `${model}\u0000${provider}\u0000${stream}`;
+  private for(model: string, provider: string, api: CompletionApi, stream: boolean): Bound {
+    const key = `${model}\u0000${provider}\u0000${api}\u0000${stream}`;
     let b = this.bound.get(key);
     if (!b) {
       const m = this.metrics;
       const s = String(stream);
       b = {
         requests: new Map(),
-        duration: m.duration.labels({ model, provider, stream: s }),
+        duration: m.duration.labels({ model, provider, api, stream: s }),
         overhead: m.gatewayOverhead.labels({ stream: s }),
-        timeToFirstToken: m.timeToFirstToken.labels({ model, provider }),
-        input: m.summed(m.tokens, { model, provider, kind: "input" }),
-        output: m.summed(m.tokens, { model, provider, kind: "output" }),
-        reasoning: m.summed(m.tokens, { model, provider, kind: "reasoning" }),
-        cachedInput: m.summed(m.tokens, { model, provider, kind: "cached_input" }),
+        timeToFirstToken: m.timeToFirstToken.labels({ model, provider, api }),
+        input: m.summed(m.tokens, { model, provider, api, kind: "input" }),
+        output: m.summed(m.tokens, { model, provider, api, kind: "output" }),
+        reasoning: m.summed(m.tokens, { model, provider, api, kind: "reasoning" }),
+        cachedInput: m.summed(m.tokens, { model, provider, api, kind: "cached_input" }),
         cost: new Map(),
       };
       this.bound.set(key, b);

@@ -170,10 +170,10 @@ describe("cost on the usage event, per provider", () => {
     expect((await costOf({ model: "free" })).cost).toBeNull();
   });
 
-  test("completion_cost_total counts it by model, provider and currency", async () => {
+  test("completion_cost_total counts it by model, provider, door and currency", async () => {
     const text = await (await fetch(`${svc.url}/metrics`)).text();
-    expect(text).toContain('completion_cost_total{model="gpt-4o",provider="openai",currency="USD"} 0.00013625');
-    expect(text).toMatch(/completion_cost_total\{model="plain",provider="mock",currency="EUR"\} \d/);
+    expect(text).toContain('completion_cost_total{model="gpt-4o",provider="openai",api="completions",currency="USD"} 0.00013625');
+    expect(text).toMatch(/completion_cost_total\{model="plain",provider="mock",api="completions",currency="EUR"\} \d/);
     expect(text).not.toContain('completion_cost_total{model="free"');
   });
 });

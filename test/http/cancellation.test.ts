@@ -31,5 +31,5 @@ test("a JSON request whose client disconnects aborts the upstream call and is ac
   expect(event!.inputTokens).toBeGreaterThan(0);
   expect(event!.usageSource).toBe("estimated");
   const metrics = await (await fetch(`${svc.url}/metrics`)).text();
-  expect(metrics).toContain('completion_requests_total{model="m",provider="openai",stream="false",status="cancelled"} 1');
+  expect(metrics).toContain('completion_requests_total{model="m",provider="openai",api="completions",stream="false",status="cancelled"} 1');
 });

@@ -47,11 +47,11 @@ test("metrics count requests, tokens, time to first token and the gateway's own 
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();
     for (const line of [
-      'completion_requests_total{model="demo",provider="mock",stream="true",status="success"} 1',
-      'completion_requests_total{model="demo",provider="mock",stream="false",status="success"} 2',
-      'completion_tokens_total{model="demo",provider="mock",kind="output"}',
-      'completion_time_to_first_token_seconds_count{model="demo",provider="mock"} 1',
-      'completion_request_duration_seconds_count{model="demo",provider="mock",stream="false"} 2',
+      'completion_requests_total{model="demo",provider="mock",api="completions",stream="true",status="success"} 1',
+      'completion_requests_total{model="demo",provider="mock",api="completions",stream="false",status="success"} 2',
+      'completion_tokens_total{model="demo",provider="mock",api="completions",kind="output"}',
+      'completion_time_to_first_token_seconds_count{model="demo",provider="mock",api="completions"} 1',
+      'completion_request_duration_seconds_count{model="demo",provider="mock",api="completions",stream="false"} 2',
       'completion_gateway_overhead_seconds_count{stream="true"} 1',
       "completion_active_streams 0",
       "completion_usage_events_pending",

@@ -1,6 +1,7 @@
 /** The completion histograms and counters read exactly as prom-client's own would. */
 import { expect, test } from "bun:test";
 import { Counter, Histogram, Registry } from "prom-client";
+import type { CompletionApi } from "../../src/completion/completion-execution";
 import { CompletionMetrics } from "../../src/observability/completion-metrics";
 import { createMetrics } from "../../src/observability/metrics";
 import { SeriesHistogram } from "../../src/observability/series-histogram";
@@ -65,15 +66,39 @@ test("completion counters summed between reads add up to what prom-client would 
   const metrics = createMetrics({ defaultMetrics: false });
   const completions = new CompletionMetrics(metrics);
   const reference = new Registry();
-  const requests = new Counter({ name: "completion_requests_total", help: "x", labelNames: ["model", "provider", "stream", "status"], registers: [reference] });
-  const tokens = new Counter({ name: "completion_tokens_total", help: "x", labelNames: ["model", "provider", "kind"], registers: [reference] });
-  const record = (status: string, usage: { inputTokens: number; outputTokens: number; reasoningTokens?: number } | null) => {
-    completions.record({ model: "m", provider: "openai", stream: true, status, durationSeconds: 0.1, overheadSeconds: 0.0001, timeToFirstTokenSeconds: 0.05, usage });
-    requests.inc({ model: "m", provider: "openai", stream: "true", status });
+  const requests = new Counter({
+    name: "completion_requests_total",
+    help: "x",
+    labelNames: ["model", "provider", "api", "stream", "status"],
+    registers: [reference],
+  });
+  const tokens = new Counter({
+    name: "completion_tokens_total",
+    help: "x",
+    labelNames: ["model", "provider", "api", "kind"],
+    registers: [reference],
+  });
+  const record = (
+    status: string,
+    usage: { inputTokens: number; outputTokens: number; reasoningTokens?: number } | null,
+    api: CompletionApi = "completions",
+  ) => {
+    completions.record({
+      model: "m",
+      provider: "openai",
+      api,
+      stream: true,
+      status,
+      durationSeconds: 0.1,
+      overheadSeconds: 0.0001,
+      timeToFirstTokenSeconds: 0.05,
+      usage,
+    });
+    requests.inc({ model: "m", provider: "openai", api, stream: "true", status });
     if (usage) {
-      tokens.inc({ model: "m", provider: "openai", kind: "input" }, usage.inputTokens);
-      tokens.inc({ model: "m", provider: "openai", kind: "output" }, usage.outputTokens);
-      if (usage.reasoningTokens) tokens.inc({ model: "m", provider: "openai", kind: "reasoning" }, usage.reasoningTokens);
+      tokens.inc({ model: "m", provider: "openai", api, kind: "input" }, usage.inputTokens);
+      tokens.inc({ model: "m", provider: "openai", api, kind: "output" }, usage.outputTokens);
+      if (usage.reasoningTokens) tokens.inc({ model: "m", provider: "openai", api, kind: "reasoning" }, usage.reasoningTokens);
     }
   };
   const counters = async (registry: Registry) =>
@@ -85,13 +110,20 @@ test("completion counters summed between reads add up to what prom-client would 
   record("success", { inputTokens: 10, outputTokens: 5 });
   record("success", { inputTokens: 0, outputTokens: 0 });
   record("upstream_error", null);
+  record("success", { inputTokens: 7, outputTokens: 1 }, "openai_chat");
   expect(await counters(metrics.registry)).toEqual(await counters(reference));
   // Counted again after a read: the sums carry on from what was added, nothing twice.
   record("success", { inputTokens: 1, outputTokens: 2, reasoningTokens: 3 });
   record("cancelled", null);
+  record("success", { inputTokens: 1, outputTokens: 1 }, "anthropic_messages");
   const afterTwo = await counters(metrics.registry);
   expect(afterTwo).toEqual(await counters(reference));
-  expect(afterTwo).toContain('completion_requests_total{model="m",provider="openai",stream="true",status="success"} 3');
-  expect(afterTwo).toContain('completion_tokens_total{model="m",provider="openai",kind="reasoning"} 3');
+  expect(afterTwo).toContain('completion_requests_total{model="m",provider="openai",api="completions",stream="true",status="success"} 3');
+  expect(afterTwo).toContain('completion_requests_total{model="m",provider="openai",api="openai_chat",stream="true",status="success"} 1');
+  expect(afterTwo).toContain(
+    'completion_requests_total{model="m",provider="openai",api="anthropic_messages",stream="true",status="success"} 1',
+  );
+  expect(afterTwo).toContain('completion_tokens_total{model="m",provider="openai",api="completions",kind="reasoning"} 3');
+  expect(afterTwo).toContain('completion_tokens_total{model="m",provider="openai",api="openai_chat",kind="input"} 7');
   expect(await counters(metrics.registry)).toEqual(afterTwo);
 });

@@ -15,8 +15,16 @@ import { readNdjson } from "../support/ndjson";
 
 const root = join(import.meta.dir, "../..");
 const JOB = "completion-service";
-/** Grafana's variables as a user with every model and provider selected would have them. */
-const VARIABLES: Record<string, string> = { job: JOB, model: ".*", provider: ".*", __rate_interval: "1m", __interval: "15s", __range: "5m" };
+/** Grafana's variables as a user with every model, provider and door selected would have them. */
+const VARIABLES: Record<string, string> = {
+  job: JOB,
+  model: ".*",
+  provider: ".*",
+  api: ".*",
+  __rate_interval: "1m",
+  __interval: "15s",
+  __range: "5m",
+};
 
 let dir: string;
 let service: ReturnType<typeof Bun.spawn>;
@@ -125,20 +133,36 @@ beforeAll(async () => {
 
   // Two rounds of traffic with a scrape between them: a series appears with the first round's
   // values, and a rate needs it seen rising.
-  const complete = (body: object) =>
-    fetch(`${serviceUrl}/api/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const complete = (body: object, path = "/api/v1/completions") =>
+    fetch(`${serviceUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const messages = [{ role: "user", content: "hi" }];
   for (const round of [1, 2]) {
     for (let i = 0; i < 3; i++) {
       await readNdjson(await complete({ model: "chat", messages, stream: true }));
       expect((await complete({ model: "chat", messages })).status).toBe(200);
+      // Through the OpenAI and Anthropic doors too, streamed and not: every door has its series.
+      for (const stream of [true, false]) {
+        const openai = await complete(
+          { model: "chat", messages, stream, ...(stream && { stream_options: { include_usage: true } }) },
+          "/v1/chat/completions",
+        );
+        const anthropic = await complete({ model: "chat", max_tokens: 64, messages, stream }, "/v1/messages");
+        expect([openai.status, anthropic.status]).toEqual([200, 200]);
+        await Promise.all([openai.text(), anthropic.text()]);
+      }
     }
     expect((await complete({ model: "broken", messages })).status).toBe(502);
     expect((await complete({ model: "chat" })).status).toBe(400);
-    await until(`round ${round} to be scraped`, async () => (await query(`sum(completion_requests_total{model="broken"}) >= ${round}`)).length > 0);
+    await until(
+      `round ${round} to be scraped`,
+      async () => (await query(`sum(completion_requests_total{model="broken"}) >= ${round}`)).length > 0,
+    );
   }
   // The broker is away: events are spooled after a second.
-  await until("usage events to be spooled and scraped", async () => (await query('completion_usage_events_total{result="spooled"} > 0')).length > 0);
+  await until(
+    "usage events to be spooled and scraped",
+    async () => (await query('completion_usage_events_total{result="spooled"} > 0')).length > 0,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -165,13 +189,14 @@ test("every query of every panel returns data", async () => {
     if (!result.some((r) => Number.isFinite(Number(r.value[1])))) empty.push(`${panel}: ${expr} -> ${JSON.stringify(result)}`);
     // A label the legend names but the series lack would show as an empty legend.
     for (const [, label] of legend.matchAll(/\{\{\s*(\w+)\s*\}\}/g)) {
-      if (!result.some((r) => r.metric[label!] !== undefined)) empty.push(`${panel}: no series has the label ${label} of the legend "${legend}"`);
+      if (!result.some((r) => r.metric[label!] !== undefined))
+        empty.push(`${panel}: no series has the label ${label} of the legend "${legend}"`);
     }
   }
   expect(empty).toEqual([]);
 }, 30_000);
 
-test("the template variables list the job, the models and the providers", async () => {
+test("the template variables list the job, the models, the providers and the doors", async () => {
   const values: Record<string, string[]> = {};
   for (const v of dashboard.templating.list.filter((v) => v.type === "query")) {
     const m = /^label_values\((.+), (\w+)\)$/.exec(v.query!.query);
@@ -179,7 +204,12 @@ test("the template variables list the job, the models and the providers", async 
     const [, selector, label] = m!;
     values[v.name] = (await query(`group by (${label}) (${substitute(selector!)})`)).map((r) => r.metric[label!]!).sort();
   }
-  expect(values).toEqual({ job: [JOB], model: ["broken", "chat"], provider: ["mock", "openai"] });
+  expect(values).toEqual({
+    job: [JOB],
+    model: ["broken", "chat"],
+    provider: ["mock", "openai"],
+    api: ["anthropic_messages", "completions", "openai_chat"],
+  });
 });
 
 test("Prometheus loads the alert rules, and every metric they name is exported by the service", async () => {
