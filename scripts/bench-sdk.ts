@@ -30,7 +30,11 @@ const requests = Number(opts.requests);
 const rounds = Number(opts.rounds);
 const concurrency = Number(opts.concurrency);
 
-const upstream = Bun.spawn(["bun", join(import.meta.dir, "bench", "fake-upstream.ts")], { env: { ...process.env, PORT: "0" }, stdout: "pipe", stderr: "inherit" });
+const upstream = Bun.spawn(["bun", join(import.meta.dir, "bench", "fake-upstream.ts")], {
+  env: { ...process.env, PORT: "0" },
+  stdout: "pipe",
+  stderr: "inherit",
+});
 let port = 0;
 {
   const reader = upstream.stdout.getReader();
@@ -80,7 +84,12 @@ const variants: Variant[] = [
   {
     name: "stream: sdk",
     async run() {
-      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } });
+      const stream = await client.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       let n = 0;
       for await (const chunk of stream) n += count(chunk);
       return n;
@@ -89,7 +98,9 @@ const variants: Variant[] = [
   {
     name: "stream: sdk-raw",
     async run() {
-      const res = await client.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } }).asResponse();
+      const res = await client.chat.completions
+        .create({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } })
+        .asResponse();
       let n = 0;
       for await (const chunk of sseJson(res.body!)) n += count(chunk);
       return n;
@@ -161,7 +172,9 @@ try {
       results.set(v.name, acc);
     }
   }
-  console.log(`| variant | CPU µs/request (client) | requests/s |  (${requests} requests × ${rounds} rounds, concurrency ${concurrency}, medians)`);
+  console.log(
+    `| variant | CPU µs/request (client) | requests/s |  (${requests} requests × ${rounds} rounds, concurrency ${concurrency}, medians)`,
+  );
   console.log("|---|---|---|");
   for (const v of variants) {
     const m = results.get(v.name)!;

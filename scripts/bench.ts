@@ -75,7 +75,10 @@ const modes: Mode[] = opts.modes ? (opts.modes.split(",") as Mode[]) : [...allMo
  * Other builds of the service (`--compare-binary a,b`), to measure a change in one run: targets
  * named after their files.
  */
-const compared = (opts["compare-binary"] ?? "").split(",").filter(Boolean).map((path) => ({ name: basename(path), path }));
+const compared = (opts["compare-binary"] ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map((path) => ({ name: basename(path), path }));
 type TargetName = string;
 type Phase = "saturated" | "paced";
 const phases: Phase[] = opts.phases ? (opts.phases.split(",") as Phase[]) : ["saturated", "paced"];
@@ -168,7 +171,11 @@ const IMAGE_ENV = { BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY:
  * Starts the compiled service as deployed (`IMAGE_ENV`; a key given `undefined` in `extraEnv` is
  * left out); resolves once `/api/v1/health` answers 200, with the time it took.
  */
-async function startService(mappingPath: string, extraEnv: Record<string, string | undefined> = {}, executable = binary): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
+async function startService(
+  mappingPath: string,
+  extraEnv: Record<string, string | undefined> = {},
+  executable = binary,
+): Promise<{ proc: Subprocess; port: number; startupMs: number }> {
   const port = await freePort();
   const stdout = opts["service-stdout"] ? Bun.file(opts["service-stdout"]) : "ignore";
   const t0 = performance.now();
@@ -347,13 +354,22 @@ end
   return file;
 }
 
-async function runWrk(url: string, body: string, concurrency: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
+async function runWrk(
+  url: string,
+  body: string,
+  concurrency: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
   const script = wrkScript(body, undefined, headers);
   const threads = Math.min(wrkThreads, concurrency);
-  const proc = Bun.spawn(["wrk", `-t${threads}`, `-c${concurrency}`, `-d${Math.max(1, Math.round(seconds))}s`, "--timeout", "10s", "-s", script, url], {
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = Bun.spawn(
+    ["wrk", `-t${threads}`, `-c${concurrency}`, `-d${Math.max(1, Math.round(seconds))}s`, "--timeout", "10s", "-s", script, url],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   const m = /BENCH_RESULT (\{.*\})/.exec(out);
@@ -371,7 +387,14 @@ function percentile(sorted: number[], p: number): number {
  * A Bun client at a fixed offered rate (`rate` requests/s over `concurrency` workers): latency to
  * the first body chunk and to the end, well below saturation.
  */
-async function runPaced(url: string, body: string, concurrency: number, rate: number, seconds: number, extraHeaders: Record<string, string> = {}): Promise<LoadResult> {
+async function runPaced(
+  url: string,
+  body: string,
+  concurrency: number,
+  rate: number,
+  seconds: number,
+  extraHeaders: Record<string, string> = {},
+): Promise<LoadResult> {
   const interval = (concurrency * 1000) / rate;
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -424,7 +447,11 @@ async function runPaced(url: string, body: string, concurrency: number, rate: nu
 async function sanityCheck(urls: Record<TargetName, string>): Promise<void> {
   for (const target of targetNames) {
     for (const mode of modes) {
-      const res = await fetch(urls[target]!, { method: "POST", headers: { "content-type": "application/json", ...targetHeaders[target] }, body: bodyFor(target, mode) });
+      const res = await fetch(urls[target]!, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...targetHeaders[target] },
+        body: bodyFor(target, mode),
+      });
       const text = await res.text();
       const ok =
         res.status === 200 &&
@@ -615,7 +642,16 @@ async function comparison(): Promise<number> {
   const comparedRss = compared.map((c) => `${c.name} ${f(memoryMB(pids[c.name]!).hwm, 1)} MB`);
 
   // Medians over rounds.
-  type Summary = { rps: number; p50: number; p99: number; ttfbP50: number; ttfbP99: number; cpuUs: number; cpuCores: number; errors: number };
+  type Summary = {
+    rps: number;
+    p50: number;
+    p99: number;
+    ttfbP50: number;
+    ttfbP99: number;
+    cpuUs: number;
+    cpuCores: number;
+    errors: number;
+  };
   const summary: Record<string, Record<TargetName, Summary>> = {};
   for (const phase of phases) {
     for (const mode of modes) {
@@ -642,7 +678,9 @@ async function comparison(): Promise<number> {
   // Tables.
   const lines: string[] = [];
   lines.push(`### Saturated (wrk, closed loop, ${durationS} s × ${rounds} rounds, medians)`, "");
-  lines.push("| mode | conc. | target | req/s | vs proxy | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req | CPU cores | errors |");
+  lines.push(
+    "| mode | conc. | target | req/s | vs proxy | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req | CPU cores | errors |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const mode of phases.includes("saturated") ? modes : []) {
     for (const c of concurrencies) {
@@ -656,7 +694,9 @@ async function comparison(): Promise<number> {
     }
   }
   lines.push("", `### Paced (Bun client, ${pacedRate} req/s offered, ${durationS} s × ${rounds} rounds, medians)`, "");
-  lines.push("| mode | conc. | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | first chunk p50 ms | added first chunk p50 ms | CPU µs/req | errors |");
+  lines.push(
+    "| mode | conc. | target | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | first chunk p50 ms | added first chunk p50 ms | CPU µs/req | errors |",
+  );
   lines.push("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const mode of phases.includes("paced") ? modes : []) {
     for (const c of concurrencies) {
@@ -677,7 +717,12 @@ async function comparison(): Promise<number> {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
       const ratio = s.service!.rps / s.floor!.rps;
-      checks.push({ name: `${mode} throughput c${c} (service / floor)`, value: `${f(ratio * 100, 0)} %`, limit: "≥ 75 %", pass: ratio >= 0.75 });
+      checks.push({
+        name: `${mode} throughput c${c} (service / floor)`,
+        value: `${f(ratio * 100, 0)} %`,
+        limit: "≥ 75 %",
+        pass: ratio >= 0.75,
+      });
     }
   }
   for (const mode of phases.includes("paced") ? modes : []) {
@@ -685,11 +730,21 @@ async function comparison(): Promise<number> {
       const s = summary[`paced ${mode} c${c}`]!;
       const d50 = s.service!.p50 - s.proxy!.p50;
       const d99 = s.service!.p99 - s.proxy!.p99;
-      checks.push({ name: `${mode} added latency p50 c${c} (service − proxy)`, value: `${sign(d50)} ms`, limit: "≤ 0.5 ms", pass: d50 <= 0.5 });
+      checks.push({
+        name: `${mode} added latency p50 c${c} (service − proxy)`,
+        value: `${sign(d50)} ms`,
+        limit: "≤ 0.5 ms",
+        pass: d50 <= 0.5,
+      });
       checks.push({ name: `${mode} added latency p99 c${c} (service − proxy)`, value: `${sign(d99)} ms`, limit: "≤ 3 ms", pass: d99 <= 3 });
       if (mode === "stream") {
         const dt = s.service!.ttfbP50 - s.proxy!.ttfbP50;
-        checks.push({ name: `added time to first chunk p50 c${c} (service − proxy)`, value: `${sign(dt)} ms`, limit: "≤ 0.5 ms", pass: dt <= 0.5 });
+        checks.push({
+          name: `added time to first chunk p50 c${c} (service − proxy)`,
+          value: `${sign(dt)} ms`,
+          limit: "≤ 0.5 ms",
+          pass: dt <= 0.5,
+        });
       }
     }
   }
@@ -699,7 +754,12 @@ async function comparison(): Promise<number> {
   checks.push({ name: "service errors through the OpenAI door", value: String(doorErrors), limit: "0", pass: doorErrors === 0 });
   checks.push({ name: "service peak RSS (c100 included)", value: `${f(peakRss, 1)} MB`, limit: "≤ 150 MB", pass: peakRss <= 150 });
   const startup = median(startups);
-  checks.push({ name: "start-up to healthy /api/v1/health (median)", value: `${f(startup, 0)} ms`, limit: "≤ 1000 ms", pass: startup <= 1000 });
+  checks.push({
+    name: "start-up to healthy /api/v1/health (median)",
+    value: `${f(startup, 0)} ms`,
+    limit: "≤ 1000 ms",
+    pass: startup <= 1000,
+  });
 
   lines.push("", "### Targets", "", "| target | value | limit | result |", "|---|---|---|---|");
   for (const c of checks) lines.push(`| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`);
@@ -708,13 +768,19 @@ async function comparison(): Promise<number> {
     for (const c of concurrencies) {
       const s = summary[`saturated ${mode} c${c}`]!;
       const peer = s[PEER] ? ` ${f((s[PEER]!.rps / s.floor!.rps) * 100, 0)} % |` : "";
-      floorLines.push(`| ${mode} c${c} | ${f((s.floor!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.floor!.rps) * 100, 0)} % |${peer}`);
+      floorLines.push(
+        `| ${mode} c${c} | ${f((s.floor!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.proxy!.rps) * 100, 0)} % | ${f((s.service!.rps / s.floor!.rps) * 100, 0)} % |${peer}`,
+      );
     }
   }
   if (floorLines.length) {
     lines.push("", "### Throughput against the floor (the least a gateway keeping the contract does)", "");
     const peerHead = targetNames.includes(PEER) ? [" portkey / floor |", "---|"] : ["", ""];
-    lines.push(`| run | floor / proxy | service / proxy | service / floor |${peerHead[0]}`, `|---|---|---|---|${peerHead[1]}`, ...floorLines);
+    lines.push(
+      `| run | floor / proxy | service / proxy | service / floor |${peerHead[0]}`,
+      `|---|---|---|---|${peerHead[1]}`,
+      ...floorLines,
+    );
   }
   // The OpenAI door against our own API: the same process, so the difference is the door's work
   // (the request translated in, each chunk translated out as SSE).
@@ -728,7 +794,10 @@ async function comparison(): Promise<number> {
       const ratio = sat ? `${f((sat[OPENAI_DOOR]!.rps / sat.service!.rps) * 100, 0)} %` : "–";
       const firstChunk = mode === "stream" ? sign(doorMinusService(paced, (x) => x.ttfbP50)) : "";
       doorLines.push(
-        `| ${mode} | ${c} | ${ratio} | ${sign(doorMinusService(sat, (x) => x.cpuUs), 0)} | ${sign(doorMinusService(paced, (x) => x.p50))} | ${sign(doorMinusService(paced, (x) => x.p99))} | ${firstChunk} |`,
+        `| ${mode} | ${c} | ${ratio} | ${sign(
+          doorMinusService(sat, (x) => x.cpuUs),
+          0,
+        )} | ${sign(doorMinusService(paced, (x) => x.p50))} | ${sign(doorMinusService(paced, (x) => x.p99))} | ${firstChunk} |`,
       );
     }
   }
@@ -738,8 +807,15 @@ async function comparison(): Promise<number> {
     "|---|---|---|---|---|---|---|",
     ...doorLines,
   );
-  lines.push("", peerNote, `Service under test: WORKERS=${workers ?? "1 (unset)"}${workers && workers !== "1" ? " (CPU and RSS: supervisor and workers together)" : ""}.`);
-  lines.push("", `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`);
+  lines.push(
+    "",
+    peerNote,
+    `Service under test: WORKERS=${workers ?? "1 (unset)"}${workers && workers !== "1" ? " (CPU and RSS: supervisor and workers together)" : ""}.`,
+  );
+  lines.push(
+    "",
+    `Service RSS: ${f(idleRss, 1)} MB idle, ${f(peakRss, 1)} MB peak (VmHWM ${f(hwm, 1)} MB). Start-ups: ${startups.map((s) => f(s, 0)).join(", ")} ms.`,
+  );
   if (comparedRss.length) lines.push(`Compared builds, peak RSS (VmHWM): ${comparedRss.join(", ")}.`);
   console.log(lines.join("\n"));
 
@@ -747,7 +823,18 @@ async function comparison(): Promise<number> {
     kind: "comparison",
     date: new Date().toISOString(),
     machine: machine(),
-    options: { durationS, rounds, pacedRate, wrkThreads, smoke, concurrencies, modes, compareBinary: opts["compare-binary"] ?? null, workers: workers ?? null, peer: targetNames.includes(PEER) },
+    options: {
+      durationS,
+      rounds,
+      pacedRate,
+      wrkThreads,
+      smoke,
+      concurrencies,
+      modes,
+      compareBinary: opts["compare-binary"] ?? null,
+      workers: workers ?? null,
+      peer: targetNames.includes(PEER),
+    },
     peer: peerNote,
     startupMs: startups,
     rss: { idleMB: idleRss, peakMB: peakRss, hwmMB: hwm },
@@ -796,14 +883,21 @@ async function soak(): Promise<number> {
   const third = Math.max(1, Math.floor(steady.length / 3));
   const avg = (xs: { rssMB: number }[]) => xs.reduce((a, s) => a + s.rssMB, 0) / xs.length;
   const first = avg(steady.slice(0, third));
-  const middle = avg(steady.slice(third, steady.length - third).length ? steady.slice(third, steady.length - third) : steady.slice(0, third));
+  const middle = avg(
+    steady.slice(third, steady.length - third).length ? steady.slice(third, steady.length - third) : steady.slice(0, third),
+  );
   const last = avg(steady.slice(-third));
   const growth = last / first - 1;
   const growing = first < middle && middle < last && growth > 0.1;
   const peak = Math.max(...samples.map((s) => s.rssMB));
   // The soak fails on growth and errors; the RSS level is the comparison's target, shown here too.
   const checks: TargetCheck[] = [
-    { name: "RSS growth, last third vs first third", value: `${sign(growth * 100, 1)} %`, limit: "not (monotonic and > +10 %)", pass: !growing },
+    {
+      name: "RSS growth, last third vs first third",
+      value: `${sign(growth * 100, 1)} %`,
+      limit: "not (monotonic and > +10 %)",
+      pass: !growing,
+    },
     { name: "errors", value: String(result.errors), limit: "0", pass: result.errors === 0 },
   ];
   const peakCheck: TargetCheck = { name: "peak RSS (not a soak failure)", value: `${f(peak, 1)} MB`, limit: "≤ 150 MB", pass: peak <= 150 };
@@ -819,7 +913,16 @@ async function soak(): Promise<number> {
       ...[...checks, peakCheck].map((c) => `| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`),
     ].join("\n"),
   );
-  const file = writeResults("soak", { kind: "soak", date: new Date().toISOString(), machine: machine(), durationS, result, samples, thirds: { first, middle, last }, checks: [...checks, peakCheck] });
+  const file = writeResults("soak", {
+    kind: "soak",
+    date: new Date().toISOString(),
+    machine: machine(),
+    durationS,
+    result,
+    samples,
+    thirds: { first, middle, last },
+    checks: [...checks, peakCheck],
+  });
   console.log(`\nresults: ${file}`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }
@@ -836,14 +939,20 @@ async function manyStreams(): Promise<number> {
   // the service's upstream calls as in this client: both need it raised to hold thousands.
   const maxRequests = String(Math.max(count + 100, 256));
   // --default-fetch-limit leaves the service at Bun's default, to show what that does.
-  const service = await startService(writeMapping(upstream.port), opts["default-fetch-limit"] ? { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } : { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests });
+  const service = await startService(
+    writeMapping(upstream.port),
+    opts["default-fetch-limit"] ? { BUN_CONFIG_MAX_HTTP_REQUESTS: undefined } : { BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests },
+  );
   const pid = service.proc.pid;
   const idle = memoryMB(pid).rss;
-  const holder = Bun.spawn(["bun", join(import.meta.dir, "bench", "hold-streams.ts"), `http://127.0.0.1:${service.port}/api/v1/completions`, String(count)], {
-    env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+  const holder = Bun.spawn(
+    ["bun", join(import.meta.dir, "bench", "hold-streams.ts"), `http://127.0.0.1:${service.port}/api/v1/completions`, String(count)],
+    {
+      env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: maxRequests },
+      stdout: "pipe",
+      stderr: "inherit",
+    },
+  );
   children.push(holder);
   let peakRss = idle;
   let rssAtPeakOpen = idle;
@@ -869,9 +978,22 @@ async function manyStreams(): Promise<number> {
   clearInterval(sampler);
   await holder.exited;
   if (!resultLine) throw new Error("the stream holder gave no result");
-  const r = JSON.parse(resultLine) as { requested: number; completed: number; failed: number; failures: string[]; maxConcurrentOpen: number; firstChunkMsP50: number; firstChunkMsP99: number };
+  const r = JSON.parse(resultLine) as {
+    requested: number;
+    completed: number;
+    failed: number;
+    failures: string[];
+    maxConcurrentOpen: number;
+    firstChunkMsP50: number;
+    firstChunkMsP99: number;
+  };
   const checks: TargetCheck[] = [
-    { name: `streams completed without error`, value: `${r.completed} / ${r.requested}`, limit: "all", pass: r.completed === r.requested && r.failed === 0 },
+    {
+      name: `streams completed without error`,
+      value: `${r.completed} / ${r.requested}`,
+      limit: "all",
+      pass: r.completed === r.requested && r.failed === 0,
+    },
     { name: "streams open at once (peak)", value: String(r.maxConcurrentOpen), limit: `${count}`, pass: r.maxConcurrentOpen >= count },
   ];
   console.log(
@@ -886,7 +1008,16 @@ async function manyStreams(): Promise<number> {
       ...checks.map((c) => `| ${c.name} | ${c.value} | ${c.limit} | ${c.pass ? "PASS" : "FAIL"} |`),
     ].join("\n"),
   );
-  const file = writeResults(smoke ? "streams-smoke" : "streams", { kind: "streams", date: new Date().toISOString(), machine: machine(), count, chunkMs, rss: { idleMB: idle, atPeakOpenMB: rssAtPeakOpen, peakMB: peakRss }, holder: r, checks });
+  const file = writeResults(smoke ? "streams-smoke" : "streams", {
+    kind: "streams",
+    date: new Date().toISOString(),
+    machine: machine(),
+    count,
+    chunkMs,
+    rss: { idleMB: idle, atPeakOpenMB: rssAtPeakOpen, peakMB: peakRss },
+    holder: r,
+    checks,
+  });
   console.log(`\nresults: ${file}`);
   return checks.every((c) => c.pass) ? 0 : 1;
 }

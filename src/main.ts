@@ -8,7 +8,13 @@ import { join } from "node:path";
 import { ownCommandLine, RESTARTED_MARK } from "./cli/runtime-settings";
 import { BUILD_INFO } from "./config/build-info";
 import { MappingError } from "./config/mapping";
-import { demoMappingSource, fileMappingSource, llmCoreMappingSource, MappingSourceError, type MappingSource } from "./config/mapping-source";
+import {
+  demoMappingSource,
+  fileMappingSource,
+  llmCoreMappingSource,
+  MappingSourceError,
+  type MappingSource,
+} from "./config/mapping-source";
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
@@ -33,9 +39,12 @@ function fail(message: string): never {
 function mappingSourceFor(settings: Settings, env: Record<string, string | undefined>, logger: Logger): MappingSource {
   if (settings.mappingPath) {
     if (settings.llmCoreUrl) {
-      logger.warn("LOCAL_MODEL_PROVIDERS_CONFIG_PATH and LLM_CORE_URL are both set: the mapping is read from the file; LLM_CORE_URL is ignored", {
-        file: settings.mappingPath,
-      });
+      logger.warn(
+        "LOCAL_MODEL_PROVIDERS_CONFIG_PATH and LLM_CORE_URL are both set: the mapping is read from the file; LLM_CORE_URL is ignored",
+        {
+          file: settings.mappingPath,
+        },
+      );
     }
     return fileMappingSource(settings.mappingPath, env);
   }
@@ -95,7 +104,9 @@ async function main(): Promise<void> {
   if (!env.BUN_JSC_forceRAMSize) {
     // JavaScriptCore sizes its heap by the machine's RAM: on a large machine it lets garbage grow
     // far beyond what the service keeps alive (docs/performance.md, "Memory").
-    logger.warn("BUN_JSC_forceRAMSize is not set: the JavaScript heap is sized for all of the machine's memory; set it (e.g. 1073741824) for production");
+    logger.warn(
+      "BUN_JSC_forceRAMSize is not set: the JavaScript heap is sized for all of the machine's memory; set it (e.g. 1073741824) for production",
+    );
   }
   if (workerCount > 1 && workerIndex === null) {
     if (settings.port === 0) fail("WORKERS > 1 needs a fixed PORT: the workers share it");

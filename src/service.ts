@@ -100,7 +100,13 @@ export class CompletionService {
       })
       .use(frontDoorErrors(options.logger)) // before the request context: its error hook answers first
       .use(requestContext(options.logger))
-      .use(healthRoutes(() => this.health(), this.metrics.registry, () => this.publishCircuitStates()))
+      .use(
+        healthRoutes(
+          () => this.health(),
+          this.metrics.registry,
+          () => this.publishCircuitStates(),
+        ),
+      )
       .use(apiDocsRoutes());
     for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
     const routeOptions = {
@@ -112,7 +118,8 @@ export class CompletionService {
       holdConnection: (request: Request) => this.holdConnection(request),
       ready: () => this.notReady(),
     };
-    this.app = app.use(completionsRoute(routeOptions))
+    this.app = app
+      .use(completionsRoute(routeOptions))
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
       .use(openAIChatRoute(routeOptions))
       .use(openAIModelsRoute({ models: () => this.modelNames() }))
@@ -189,7 +196,11 @@ export class CompletionService {
         this.options.logger.debug("model mapping refreshed");
       } catch (e) {
         const error = (e as Error).message;
-        this.refreshFailure = { since: this.refreshFailure?.since ?? new Date().toISOString(), error, attempts: (this.refreshFailure?.attempts ?? 0) + 1 };
+        this.refreshFailure = {
+          since: this.refreshFailure?.since ?? new Date().toISOString(),
+          error,
+          attempts: (this.refreshFailure?.attempts ?? 0) + 1,
+        };
         this.options.logger.error("model mapping refresh rejected; keeping the previous mapping", { error });
       } finally {
         refreshing = false;

@@ -11,27 +11,36 @@ import { join } from "node:path";
 const root = join(import.meta.dir, "..");
 const wrkUsable = Bun.which("wrk") !== null || (process.getuid?.() === 0 && Bun.which("apt-get") !== null);
 
-test.skipIf(!wrkUsable)("bun run bench --smoke runs and writes its results", () => {
-  const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
-  try {
-    const run = Bun.spawnSync(["bun", "run", "bench", "--smoke", "--out", out], { cwd: root, stdout: "pipe", stderr: "pipe", timeout: 90_000 });
-    const stdout = run.stdout.toString();
-    expect(run.exitCode, `${stdout}\n${run.stderr.toString()}`).toBe(0);
-    const file = /results: (\S+\.json)/.exec(stdout)?.[1];
-    expect(file).toBeDefined();
-    expect(existsSync(file!)).toBe(true);
-    const results = JSON.parse(readFileSync(file!, "utf8"));
-    expect(results.kind).toBe("comparison");
-    for (const target of ["direct", "proxy", "service", "service-openai-door"]) {
-      expect(results.summary["saturated stream c10"][target].rps).toBeGreaterThan(0);
-      expect(results.summary["paced json c10"][target].rps).toBeGreaterThan(0);
+test.skipIf(!wrkUsable)(
+  "bun run bench --smoke runs and writes its results",
+  () => {
+    const out = mkdtempSync(join(tmpdir(), "bench-smoke-"));
+    try {
+      const run = Bun.spawnSync(["bun", "run", "bench", "--smoke", "--out", out], {
+        cwd: root,
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 90_000,
+      });
+      const stdout = run.stdout.toString();
+      expect(run.exitCode, `${stdout}\n${run.stderr.toString()}`).toBe(0);
+      const file = /results: (\S+\.json)/.exec(stdout)?.[1];
+      expect(file).toBeDefined();
+      expect(existsSync(file!)).toBe(true);
+      const results = JSON.parse(readFileSync(file!, "utf8"));
+      expect(results.kind).toBe("comparison");
+      for (const target of ["direct", "proxy", "service", "service-openai-door"]) {
+        expect(results.summary["saturated stream c10"][target].rps).toBeGreaterThan(0);
+        expect(results.summary["paced json c10"][target].rps).toBeGreaterThan(0);
+      }
+      expect(results.startupMs.length).toBeGreaterThan(0);
+      expect(results.table).toContain("| stream | 10 | service-openai-door |");
+      expect(results.table).toContain("### The OpenAI door");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
-    expect(results.startupMs.length).toBeGreaterThan(0);
-    expect(results.table).toContain("| stream | 10 | service-openai-door |");
-    expect(results.table).toContain("### The OpenAI door");
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
-}, 120_000);
+  },
+  120_000,
+);
 
 if (!wrkUsable) console.warn("bench smoke test skipped: wrk is not installed and apt-get cannot install it (not root)");

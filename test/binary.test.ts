@@ -55,10 +55,16 @@ afterAll(() => {
 test("the binary answers the demo model, streamed and as JSON", async () => {
   const url = `http://127.0.0.1:${port}/api/v1/completions`;
   const body = { model: "demo", messages: [{ role: "user", content: "hi" }] };
-  const streamed = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, stream: true }) });
+  const streamed = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
   const lines = await readNdjson(streamed);
   expect(grammarViolations(lines)).toEqual([]);
-  const json: any = await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
+  const json: any = await (
+    await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+  ).json();
   expect(streamedText(lines)).toBe(json.outputText);
   expect(json.outputText.length).toBeGreaterThan(20);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -166,14 +172,26 @@ const packageVersion = (JSON.parse(readFileSync(join(root, "package.json"), "utf
 
 test("--version names the package version and the commit built from, and exits 0", () => {
   const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: root }).stdout.toString().trim();
-  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--version"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--version"], {
+    env: { PATH: "/usr/bin:/bin" },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 10_000,
+  });
   expect(r.exitCode).toBe(0);
-  expect(r.stdout.toString()).toMatch(new RegExp(`^completion-service ${packageVersion.replace(/\./g, "\\.")} \\(commit ${head}(-dirty)?\\)\n$`));
+  expect(r.stdout.toString()).toMatch(
+    new RegExp(`^completion-service ${packageVersion.replace(/\./g, "\\.")} \\(commit ${head}(-dirty)?\\)\n$`),
+  );
   expect(r.stderr.toString()).toBe("");
 }, 30_000);
 
 test("--help lists every environment variable the service reads, one line each with its default, and starts nothing", () => {
-  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--help"], { env: { PATH: "/usr/bin:/bin", PORT: String(port) }, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--help"], {
+    env: { PATH: "/usr/bin:/bin", PORT: String(port) },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 10_000,
+  });
   expect(r.exitCode).toBe(0);
   const help = r.stdout.toString();
   const settingsSource = readFileSync(join(root, "src/config/settings.ts"), "utf8");
@@ -189,7 +207,12 @@ test("--help lists every environment variable the service reads, one line each w
 }, 30_000);
 
 test("an unknown option is refused with exit code 2", () => {
-  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--port=5000"], { env: { PATH: "/usr/bin:/bin" }, stdout: "pipe", stderr: "pipe", timeout: 10_000 });
+  const r = Bun.spawnSync([join(root, "dist/completion-service"), "--port=5000"], {
+    env: { PATH: "/usr/bin:/bin" },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 10_000,
+  });
   expect(r.exitCode).toBe(2);
   expect(r.stderr.toString()).toContain("unknown option --port=5000");
 }, 30_000);
@@ -279,10 +302,15 @@ describe("Bun's runtime settings", () => {
       providers: { up: { type: "openai", apiKey: "k", baseUrl: `http://127.0.0.1:${upstream.port}/v1`, maxRetries: 0 } },
       models: { m: { targets: [{ provider: "up", deploymentName: "m" }] } },
     };
-    const svc = await startBinary({ LOCAL_MODEL_PROVIDERS_CONFIG_PATH: "mapping.json", LOG_LEVEL: "warn" }, { "mapping.json": JSON.stringify(mapping) });
+    const svc = await startBinary(
+      { LOCAL_MODEL_PROVIDERS_CONFIG_PATH: "mapping.json", LOG_LEVEL: "warn" },
+      { "mapping.json": JSON.stringify(mapping) },
+    );
     try {
       // Raw sockets: this test process's own fetch is held to 256 at once too.
-      const answers = await Promise.all(Array.from({ length: CALLS }, () => postRaw(svc.url, { model: "m", messages: [{ role: "user", content: "hi" }] })));
+      const answers = await Promise.all(
+        Array.from({ length: CALLS }, () => postRaw(svc.url, { model: "m", messages: [{ role: "user", content: "hi" }] })),
+      );
       expect(answers.filter((a) => !a.startsWith("HTTP/1.1 200"))).toEqual([]);
       expect(peak).toBe(CALLS);
     } finally {

@@ -26,7 +26,11 @@ const usage = {
 
 const events: string[] = [
   ...words.map((content, i) =>
-    JSON.stringify({ ...head, choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content } : { content }, logprobs: null, finish_reason: null }], usage: null }),
+    JSON.stringify({
+      ...head,
+      choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content } : { content }, logprobs: null, finish_reason: null }],
+      usage: null,
+    }),
   ),
   JSON.stringify({ ...head, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }], usage: null }),
   JSON.stringify({ ...head, choices: [], usage }),
@@ -41,7 +45,14 @@ const jsonBody = encoder.encode(
     object: "chat.completion",
     created,
     model: "gpt-4o-mini",
-    choices: [{ index: 0, message: { role: "assistant", content: words.join(""), refusal: null, annotations: [] }, logprobs: null, finish_reason: "stop" }],
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: words.join(""), refusal: null, annotations: [] },
+        logprobs: null,
+        finish_reason: "stop",
+      },
+    ],
     usage,
     service_tier: "default",
     system_fingerprint: "fp_bench",

@@ -69,7 +69,8 @@ for (let i = 0; i < count; i += batch) {
 await Promise.all(all);
 clearInterval(progress);
 firstChunkMs.sort((a, b) => a - b);
-const pct = (p: number) => (firstChunkMs.length ? firstChunkMs[Math.min(firstChunkMs.length - 1, Math.floor((p / 100) * firstChunkMs.length))]! : null);
+const pct = (p: number) =>
+  firstChunkMs.length ? firstChunkMs[Math.min(firstChunkMs.length - 1, Math.floor((p / 100) * firstChunkMs.length))]! : null;
 console.log(
   `RESULT ${JSON.stringify({
     requested: count,

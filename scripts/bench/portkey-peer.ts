@@ -16,9 +16,7 @@ import type { Subprocess } from "bun";
 export const PORTKEY_VERSION = "1.15.2";
 const HONO_NODE_SERVER = "1.13.8";
 
-export type Peer =
-  | { url: string; pid: number; headers: Record<string, string>; description: string }
-  | { skipped: string };
+export type Peer = { url: string; pid: number; headers: Record<string, string>; description: string } | { skipped: string };
 
 function install(dir: string): string | null {
   const entry = join(dir, "node_modules/@portkey-ai/gateway/build/start-server.js");
@@ -28,10 +26,20 @@ function install(dir: string): string | null {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, overrides: { "@hono/node-server": HONO_NODE_SERVER } }));
   console.error(`installing the peer: @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir}`);
   const r = Bun.spawnSync(
-    ["npm", "install", "--no-audit", "--no-fund", "--prefix", dir, `@portkey-ai/gateway@${PORTKEY_VERSION}`, `@hono/node-server@${HONO_NODE_SERVER}`],
+    [
+      "npm",
+      "install",
+      "--no-audit",
+      "--no-fund",
+      "--prefix",
+      dir,
+      `@portkey-ai/gateway@${PORTKEY_VERSION}`,
+      `@hono/node-server@${HONO_NODE_SERVER}`,
+    ],
     { stdout: "pipe", stderr: "pipe", timeout: 300_000 },
   );
-  if (r.exitCode !== 0 || !existsSync(entry)) throw new Error(`npm install failed (exit ${r.exitCode}): ${r.stderr.toString().trim().split("\n").slice(-3).join(" ")}`);
+  if (r.exitCode !== 0 || !existsSync(entry))
+    throw new Error(`npm install failed (exit ${r.exitCode}): ${r.stderr.toString().trim().split("\n").slice(-3).join(" ")}`);
   return entry;
 }
 

@@ -29,11 +29,19 @@ const server = Bun.serve({
     const answer = await fetch(target, {
       method: "POST",
       headers,
-      body: JSON.stringify({ model: "gpt-4o-mini", messages: ours.messages, stream, ...(stream && { stream_options: { include_usage: true } }) }),
+      body: JSON.stringify({
+        model: "gpt-4o-mini",
+        messages: ours.messages,
+        stream,
+        ...(stream && { stream_options: { include_usage: true } }),
+      }),
       signal: request.signal,
     });
     if (!stream) {
-      const c = (await answer.json()) as { choices: { message: { content: string }; finish_reason: string }[]; usage: { prompt_tokens: number; completion_tokens: number } };
+      const c = (await answer.json()) as {
+        choices: { message: { content: string }; finish_reason: string }[];
+        usage: { prompt_tokens: number; completion_tokens: number };
+      };
       return Response.json({
         outputText: c.choices[0]!.message.content,
         usage: { inputTokens: c.usage.prompt_tokens, outputTokens: c.usage.completion_tokens },

@@ -40,7 +40,9 @@ export async function createGuards(settings: Settings, logger: Logger, options: 
 
 function apiKeysFrom(settings: Settings, logger: Logger): ApiKeyVerifier {
   if (settings.apiKeys.length === 0) {
-    throw new AuthConfigError(`AUTH_MODE=${settings.authMode} needs API_KEYS: comma-separated keys or sha256:<hex> digests, each optionally name=…`);
+    throw new AuthConfigError(
+      `AUTH_MODE=${settings.authMode} needs API_KEYS: comma-separated keys or sha256:<hex> digests, each optionally name=…`,
+    );
   }
   const keys = ApiKeyVerifier.fromEntries(settings.apiKeys);
   settings.apiKeys.forEach((entry, i) => {

@@ -39,13 +39,9 @@ export class JwtVerifier {
     let hs256: Hs256 | null = null;
     if (options.secret !== undefined) {
       // Imported once as a verify-only HMAC key, so no request pays for the import.
-      const key = await crypto.subtle.importKey(
-        "raw",
-        new TextEncoder().encode(options.secret),
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["verify"],
-      );
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(options.secret), { name: "HMAC", hash: "SHA-256" }, false, [
+        "verify",
+      ]);
       // @elysiajs/jwt is a plugin; its verifier is taken from the decoration it would add, so
       // that one guard plugin owns the check whatever the key source.
       hs256 = jwt({ name: "hs256", secret: key, alg: "HS256" }).decorator.hs256;

@@ -24,9 +24,11 @@ export async function healthcheck(env: Record<string, string | undefined>, print
   } catch (e) {
     const error = e as Error & { code?: string };
     const reason =
-      error.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS} ms`
-      : error.code === "ECONNREFUSED" ? "connection refused (nothing listening)"
-      : error.message;
+      error.name === "TimeoutError"
+        ? `no answer within ${TIMEOUT_MS} ms`
+        : error.code === "ECONNREFUSED"
+          ? "connection refused (nothing listening)"
+          : error.message;
     print(`healthcheck: not ready, ${url}: ${reason}`);
   }
   return 1;

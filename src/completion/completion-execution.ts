@@ -139,7 +139,10 @@ export class CompletionExecution {
         const pass = breakers.tryPass(target);
         if (!pass) {
           if (retries === 0) skipped.push(target);
-          this.input.logger.debug("upstream target skipped: circuit open", { providerId: target.providerId, deploymentName: target.deploymentName });
+          this.input.logger.debug("upstream target skipped: circuit open", {
+            providerId: target.providerId,
+            deploymentName: target.deploymentName,
+          });
           continue targets;
         }
         const startedAt = performance.now();
@@ -430,7 +433,13 @@ export class CompletionExecution {
     });
   }
 
-  private recordMetrics(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, cost: Cost | null): void {
+  private recordMetrics(
+    outcome: Outcome,
+    error: GatewayError | null,
+    result: NormalizerResult | null,
+    durationMs: number,
+    cost: Cost | null,
+  ): void {
     const { request, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };
@@ -448,7 +457,13 @@ export class CompletionExecution {
     });
   }
 
-  private account(outcome: Outcome, error: GatewayError | null, result: NormalizerResult | null, durationMs: number, endedAt: number): void {
+  private account(
+    outcome: Outcome,
+    error: GatewayError | null,
+    result: NormalizerResult | null,
+    durationMs: number,
+    endedAt: number,
+  ): void {
     const { request, requestId, receivedAt } = this.input;
     const target = this.target;
     const usage = result?.usage ?? { inputTokens: 0, outputTokens: 0 };

@@ -98,10 +98,14 @@ export function llmCoreMappingSource(options: LlmCoreSourceOptions): MappingSour
       json = parseJsonText(text);
     } catch (e) {
       const type = response.headers.get("content-type") ?? "no content-type";
-      throw new MappingSourceError(`llm-core at ${url} answered HTTP ${response.status} with a body that is not JSON (${type}): ${(e as Error).message}`);
+      throw new MappingSourceError(
+        `llm-core at ${url} answered HTTP ${response.status} with a body that is not JSON (${type}): ${(e as Error).message}`,
+      );
     }
     if (!looksLikeMapping(json)) {
-      throw new MappingSourceError(`llm-core at ${url} answered JSON that is not a model mapping: ${MAPPING_SHAPE}, found ${describeJson(json)}`);
+      throw new MappingSourceError(
+        `llm-core at ${url} answered JSON that is not a model mapping: ${MAPPING_SHAPE}, found ${describeJson(json)}`,
+      );
     }
     return json;
   };

@@ -200,7 +200,8 @@ function awsKeyProblems(config: AnthropicBedrockConfig, path: string, unknown: U
     return miss ? ` (found "${miss.segments[miss.segments.length - 1]}")` : "";
   };
   const wholePair = "or leave both out to use the AWS default credential chain";
-  if (accessKeyId && !secretAccessKey) return [`${path}.secretAccessKey: required with accessKeyId, ${wholePair}${found("secretAccessKey")}`];
+  if (accessKeyId && !secretAccessKey)
+    return [`${path}.secretAccessKey: required with accessKeyId, ${wholePair}${found("secretAccessKey")}`];
   if (secretAccessKey && !accessKeyId) return [`${path}.accessKeyId: required with secretAccessKey, ${wholePair}${found("accessKeyId")}`];
   if (sessionToken && !accessKeyId) return [`${path}.sessionToken: only goes with accessKeyId and secretAccessKey`];
   return [];
@@ -225,7 +226,8 @@ export function parseMapping(input: unknown, env: Record<string, string | undefi
   }
   const providersIn = input.providers;
   const modelsIn = input.models;
-  if (!isObject(providersIn)) problems.push(providersIn === undefined ? "providers: required field missing" : "providers: must be an object");
+  if (!isObject(providersIn))
+    problems.push(providersIn === undefined ? "providers: required field missing" : "providers: must be an object");
   if (!isObject(modelsIn)) problems.push(modelsIn === undefined ? "models: required field missing" : "models: must be an object");
   if (problems.length) throw new MappingError(problems);
 

@@ -106,7 +106,9 @@ export function parseSettings(env: Env): Settings {
   const limitsConfigPath = str(env, "LIMITS_CONFIG_PATH");
   const redisUrl = url(env, "REDIS_URL", ["redis:", "rediss:", "valkey:", "valkeys:"]);
   if ((limitsJson || limitsConfigPath) && !redisUrl) {
-    throw new SettingsError(`${limitsJson ? "LIMITS" : "LIMITS_CONFIG_PATH"} is set but REDIS_URL is not: rate limits and budgets are counted in Redis, shared by every replica`);
+    throw new SettingsError(
+      `${limitsJson ? "LIMITS" : "LIMITS_CONFIG_PATH"} is set but REDIS_URL is not: rate limits and budgets are counted in Redis, shared by every replica`,
+    );
   }
   const authMode = oneOf(env, "AUTH_MODE", ["public", "api_key", "jwt", "api_key_or_jwt"] as const, "public");
   return {
@@ -127,7 +129,10 @@ export function parseSettings(env: Env): Settings {
     eventsMaxErrorBytes: int(env, "EVENTS_MAX_ERROR_BYTES", 8 * 1024, 256, 1024 * 1024),
     eventsMaxFieldBytes: int(env, "EVENTS_MAX_FIELD_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     authMode,
-    apiKeys: (str(env, "API_KEYS") ?? "").split(",").map((k) => k.trim()).filter(Boolean),
+    apiKeys: (str(env, "API_KEYS") ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean),
     jwtSecret: str(env, "JWT_SECRET"),
     jwtJwksUrl: url(env, "JWT_JWKS_URL", ["http:", "https:"]),
     jwtIssuer: str(env, "JWT_ISSUER"),

@@ -169,13 +169,27 @@ function readRankList(source: string): { bytes: Uint8Array; starts: Int32Array; 
           i += 2;
           let cp: number;
           switch (e) {
-            case 110: cp = 10; break; // n
-            case 114: cp = 13; break; // r
-            case 116: cp = 9; break; // t
-            case 98: cp = 8; break; // b
-            case 102: cp = 12; break; // f
-            case 118: cp = 11; break; // v
-            case 48: cp = 0; break; // 0
+            case 110:
+              cp = 10;
+              break; // n
+            case 114:
+              cp = 13;
+              break; // r
+            case 116:
+              cp = 9;
+              break; // t
+            case 98:
+              cp = 8;
+              break; // b
+            case 102:
+              cp = 12;
+              break; // f
+            case 118:
+              cp = 11;
+              break; // v
+            case 48:
+              cp = 0;
+              break; // 0
             case 120: // xNN
               cp = hex(i, i + 2);
               i += 2;

@@ -7,10 +7,7 @@ import { Type as T, type Static } from "@sinclair/typebox";
 const closed = { additionalProperties: false } as const;
 
 export const TextPart = T.Object({ type: T.Literal("text"), text: T.String() }, closed);
-export const ImagePart = T.Object(
-  { type: T.Literal("image"), url: T.String({ pattern: "^(https:|data:)" }) },
-  closed,
-);
+export const ImagePart = T.Object({ type: T.Literal("image"), url: T.String({ pattern: "^(https:|data:)" }) }, closed);
 export const ContentPart = T.Union([TextPart, ImagePart]);
 
 export const ToolCallInHistory = T.Object(
@@ -18,10 +15,7 @@ export const ToolCallInHistory = T.Object(
   closed,
 );
 
-export const SystemMessage = T.Object(
-  { role: T.Union([T.Literal("system"), T.Literal("developer")]), content: T.String() },
-  closed,
-);
+export const SystemMessage = T.Object({ role: T.Union([T.Literal("system"), T.Literal("developer")]), content: T.String() }, closed);
 export const UserMessage = T.Object(
   { role: T.Literal("user"), content: T.Union([T.String(), T.Array(ContentPart, { minItems: 1 })]) },
   closed,
@@ -34,10 +28,7 @@ export const AssistantMessage = T.Object(
   },
   closed,
 );
-export const ToolMessage = T.Object(
-  { role: T.Literal("tool"), toolCallId: T.String({ minLength: 1 }), content: T.String() },
-  closed,
-);
+export const ToolMessage = T.Object({ role: T.Literal("tool"), toolCallId: T.String({ minLength: 1 }), content: T.String() }, closed);
 export const Message = T.Union([SystemMessage, UserMessage, AssistantMessage, ToolMessage]);
 
 const JsonSchemaObject = T.Record(T.String(), T.Unknown());
@@ -51,10 +42,7 @@ export const ToolDefinition = T.Object(
   closed,
 );
 /** The OpenAI shape `{ type: "function", function: {...} }`, accepted as well. */
-export const OpenAIToolDefinition = T.Object(
-  { type: T.Literal("function"), function: ToolDefinition },
-  closed,
-);
+export const OpenAIToolDefinition = T.Object({ type: T.Literal("function"), function: ToolDefinition }, closed);
 
 export const ToolChoice = T.Union([
   T.Literal("auto"),

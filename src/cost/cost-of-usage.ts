@@ -54,7 +54,10 @@ export function costOfUsage(usage: Usage, pricing: Pricing | null | undefined): 
   const inputPrice = microPerMillion(pricing.inputPerMillion);
   const outputPrice = microPerMillion(pricing.outputPerMillion);
   const input = nanoCost(usage.inputTokens - cached, inputPrice);
-  const cachedInput = nanoCost(cached, pricing.cachedInputPerMillion === undefined ? inputPrice : microPerMillion(pricing.cachedInputPerMillion));
+  const cachedInput = nanoCost(
+    cached,
+    pricing.cachedInputPerMillion === undefined ? inputPrice : microPerMillion(pricing.cachedInputPerMillion),
+  );
   const output =
     nanoCost(usage.outputTokens - reasoning, outputPrice) +
     nanoCost(reasoning, pricing.reasoningPerMillion === undefined ? outputPrice : microPerMillion(pricing.reasoningPerMillion));

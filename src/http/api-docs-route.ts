@@ -7,18 +7,13 @@
  */
 import { openapi } from "@elysiajs/openapi";
 import { CompletionRequestSchema } from "../core/request";
-import {
-  CompletionAnswerSchema,
-  ErrorSchema,
-  HealthSchema,
-  LiveSchema,
-  ReadySchema,
-  StreamChunkSchema,
-} from "./response-schemas";
+import { CompletionAnswerSchema, ErrorSchema, HealthSchema, LiveSchema, ReadySchema, StreamChunkSchema } from "./response-schemas";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string) => ({ "application/json": { schema: ref(name) } });
-const requestIdHeader = { "x-request-id": { description: "the client's x-request-id, or one the service made", schema: { type: "string" } } };
+const requestIdHeader = {
+  "x-request-id": { description: "the client's x-request-id, or one the service made", schema: { type: "string" } },
+};
 
 const FRONT_DOORS = /^\/v1\//;
 
@@ -48,102 +43,105 @@ export function apiDocsRoutes() {
 }
 
 const documentation = {
-      info: {
-        title: "Completion Service",
-        version: "v1",
-        description:
-          "One completions API over many LLM providers: answers as JSON, or streamed as NDJSON in one grammar whatever the provider. " +
-          "One usage event per completion goes to RabbitMQ.",
-      },
-      components: {
-        schemas: {
-          CompletionRequest: CompletionRequestSchema,
-          CompletionAnswer: CompletionAnswerSchema,
-          StreamChunk: StreamChunkSchema,
-          Error: ErrorSchema,
-          Health: HealthSchema,
-          Live: LiveSchema,
-          Ready: ReadySchema,
-        } as Record<string, object>,
-        securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", description: "an API key or a JWT, by AUTH_MODE" },
-          apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
-        },
-      },
-      paths: {
-        "/api/v1/completions": {
-          post: {
-            operationId: "createCompletion",
-            summary: "Run a completion",
-            description: "With `stream: true` the answer is application/x-ndjson, one StreamChunk per line; otherwise one CompletionAnswer.",
-            // No credentials in AUTH_MODE=public; a bearer token or x-api-key otherwise.
-            security: [{}, { bearer: [] }, { apiKey: [] }] as Record<string, string[]>[],
-            parameters: [{ name: "x-request-id", in: "header", required: false, schema: { type: "string" } }],
-            requestBody: { required: true, content: json("CompletionRequest") },
-            responses: {
-              200: {
-                description: "The answer: JSON, or an NDJSON stream (a stream that fails after its first line ends with an error chunk)",
-                headers: requestIdHeader,
-                content: { ...json("CompletionAnswer"), "application/x-ndjson": { schema: ref("StreamChunk") } },
-              },
-              ...Object.fromEntries(
-                Object.entries(COMPLETION_ERRORS).map(([status, description]) => [status, { description, headers: requestIdHeader, content: json("Error") }]),
-              ),
-            },
+  info: {
+    title: "Completion Service",
+    version: "v1",
+    description:
+      "One completions API over many LLM providers: answers as JSON, or streamed as NDJSON in one grammar whatever the provider. " +
+      "One usage event per completion goes to RabbitMQ.",
+  },
+  components: {
+    schemas: {
+      CompletionRequest: CompletionRequestSchema,
+      CompletionAnswer: CompletionAnswerSchema,
+      StreamChunk: StreamChunkSchema,
+      Error: ErrorSchema,
+      Health: HealthSchema,
+      Live: LiveSchema,
+      Ready: ReadySchema,
+    } as Record<string, object>,
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer", description: "an API key or a JWT, by AUTH_MODE" },
+      apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+    },
+  },
+  paths: {
+    "/api/v1/completions": {
+      post: {
+        operationId: "createCompletion",
+        summary: "Run a completion",
+        description: "With `stream: true` the answer is application/x-ndjson, one StreamChunk per line; otherwise one CompletionAnswer.",
+        // No credentials in AUTH_MODE=public; a bearer token or x-api-key otherwise.
+        security: [{}, { bearer: [] }, { apiKey: [] }] as Record<string, string[]>[],
+        parameters: [{ name: "x-request-id", in: "header", required: false, schema: { type: "string" } }],
+        requestBody: { required: true, content: json("CompletionRequest") },
+        responses: {
+          200: {
+            description: "The answer: JSON, or an NDJSON stream (a stream that fails after its first line ends with an error chunk)",
+            headers: requestIdHeader,
+            content: { ...json("CompletionAnswer"), "application/x-ndjson": { schema: ref("StreamChunk") } },
           },
-        },
-        "/api/v1/health": {
-          get: {
-            operationId: "getHealth",
-            summary: "Health, with every check",
-            responses: {
-              200: { description: "serving: ok, or degraded (each check says why)", content: json("Health") },
-              503: { description: "not serving: mapping not loaded, or draining", content: json("Health") },
-            },
-          },
-        },
-        "/api/v1/health/live": {
-          get: {
-            operationId: "getLiveness",
-            summary: "Liveness: the process runs",
-            responses: { 200: { description: "always, while the process runs", content: json("Live") } },
-          },
-        },
-        "/api/v1/health/ready": {
-          get: {
-            operationId: "getReadiness",
-            summary: "Readiness: take traffic or not",
-            responses: {
-              200: { description: "ready", content: json("Ready") },
-              503: { description: "mapping not loaded, or draining", content: json("Ready") },
-            },
-          },
-        },
-        "/api/v1/limits": {
-          get: {
-            operationId: "getLimits",
-            summary: "The calling key's or token's own rate limits and budgets, and what is left of them",
-            security: [{}, { bearer: [] }, { apiKey: [] }] as Record<string, string[]>[],
-            parameters: [
-              { name: "userId", in: "query", required: false, description: "with perUser limits: whose counters", schema: { type: "string" } },
-            ],
-            responses: {
-              200: {
-                description: "each limit that applies to the caller: its value, what remains, and when it resets",
-                headers: requestIdHeader,
-                content: { "application/json": { schema: { type: "object", additionalProperties: true } } },
-              },
-              401: { description: "unauthorized", headers: requestIdHeader, content: json("Error") },
-              404: { description: "not_found: no rate limits are configured", headers: requestIdHeader, content: json("Error") },
-            },
-          },
-        },
-        "/metrics": {
-          get: {
-            operationId: "getMetrics",
-            summary: "Prometheus metrics",
-            responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
-          },
+          ...Object.fromEntries(
+            Object.entries(COMPLETION_ERRORS).map(([status, description]) => [
+              status,
+              { description, headers: requestIdHeader, content: json("Error") },
+            ]),
+          ),
         },
       },
+    },
+    "/api/v1/health": {
+      get: {
+        operationId: "getHealth",
+        summary: "Health, with every check",
+        responses: {
+          200: { description: "serving: ok, or degraded (each check says why)", content: json("Health") },
+          503: { description: "not serving: mapping not loaded, or draining", content: json("Health") },
+        },
+      },
+    },
+    "/api/v1/health/live": {
+      get: {
+        operationId: "getLiveness",
+        summary: "Liveness: the process runs",
+        responses: { 200: { description: "always, while the process runs", content: json("Live") } },
+      },
+    },
+    "/api/v1/health/ready": {
+      get: {
+        operationId: "getReadiness",
+        summary: "Readiness: take traffic or not",
+        responses: {
+          200: { description: "ready", content: json("Ready") },
+          503: { description: "mapping not loaded, or draining", content: json("Ready") },
+        },
+      },
+    },
+    "/api/v1/limits": {
+      get: {
+        operationId: "getLimits",
+        summary: "The calling key's or token's own rate limits and budgets, and what is left of them",
+        security: [{}, { bearer: [] }, { apiKey: [] }] as Record<string, string[]>[],
+        parameters: [
+          { name: "userId", in: "query", required: false, description: "with perUser limits: whose counters", schema: { type: "string" } },
+        ],
+        responses: {
+          200: {
+            description: "each limit that applies to the caller: its value, what remains, and when it resets",
+            headers: requestIdHeader,
+            content: { "application/json": { schema: { type: "object", additionalProperties: true } } },
+          },
+          401: { description: "unauthorized", headers: requestIdHeader, content: json("Error") },
+          404: { description: "not_found: no rate limits are configured", headers: requestIdHeader, content: json("Error") },
+        },
+      },
+    },
+    "/metrics": {
+      get: {
+        operationId: "getMetrics",
+        summary: "Prometheus metrics",
+        responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+      },
+    },
+  },
 };

@@ -149,7 +149,8 @@ function tooDeep(text: string, open: OpenContainers, maxDepth: number): GatewayE
   const shown = Math.min(maxDepth, SHOWN_SEGMENTS);
   for (let d = 0; d < shown; d++) {
     if (open.isArray[d]) field += `[${open.index[d]}]`;
-    else field += (field ? "." : "") + readableKey(text.slice(open.keyStart[d], Math.min(open.keyEnd[d]!, open.keyStart[d]! + SHOWN_KEY * 2)));
+    else
+      field += (field ? "." : "") + readableKey(text.slice(open.keyStart[d], Math.min(open.keyEnd[d]!, open.keyStart[d]! + SHOWN_KEY * 2)));
   }
   if (maxDepth > SHOWN_SEGMENTS) field += "…";
   return new GatewayError("invalid_request", `${field || "body"}: nests deeper than ${maxDepth} levels`, {

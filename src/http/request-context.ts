@@ -60,7 +60,10 @@ export function requestContext(logger: Logger) {
         });
       } else if (code === "NOT_FOUND") {
         const path = new URL(request.url).pathname;
-        gatewayError = new GatewayError("not_found", `no route for ${request.method.slice(0, 16)} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`);
+        gatewayError = new GatewayError(
+          "not_found",
+          `no route for ${request.method.slice(0, 16)} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
+        );
       } else {
         logger.error("unhandled error", { requestId, error });
         gatewayError = new GatewayError("internal_error", "internal error");

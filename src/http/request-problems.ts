@@ -166,7 +166,10 @@ export function explainRequestProblems(body: unknown): FieldProblem[] {
   const unlisted = findings.unlisted + Math.max(0, out.length - MAX_LISTED_PROBLEMS);
   if (unlisted === 0) return out;
   out.length = MAX_LISTED_PROBLEMS;
-  out.push({ field: "body", message: `${unlisted} more problem${unlisted === 1 ? "" : "s"} not listed (at least; the first ${MAX_LISTED_PROBLEMS} are)` });
+  out.push({
+    field: "body",
+    message: `${unlisted} more problem${unlisted === 1 ? "" : "s"} not listed (at least; the first ${MAX_LISTED_PROBLEMS} are)`,
+  });
   return out;
 }
 

@@ -34,7 +34,12 @@ export function callerOf(config: LimitsConfig, auth: UsageAuth | null, context: 
   else if (auth?.method === "jwt") [id, override] = [`sub:${auth.subject}`, config.subjects?.[auth.subject]];
   else id = "public";
   const userId = context?.userId;
-  if (config.perUser && (typeof userId === "string" || typeof userId === "number") && String(userId).length > 0 && String(userId).length <= 256) {
+  if (
+    config.perUser &&
+    (typeof userId === "string" || typeof userId === "number") &&
+    String(userId).length > 0 &&
+    String(userId).length <= 256
+  ) {
     id += `/user:${userId}`;
   }
   return { id, override };

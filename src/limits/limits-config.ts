@@ -68,7 +68,9 @@ export function parseLimitsConfig(text: string, source: string): LimitsConfig {
   } catch (e) {
     throw new LimitsConfigError(`${source}: not valid JSON (${(e as Error).message})`);
   }
-  const problems = [...Value.Errors(LimitsConfigSchema, value)].map((e) => `${e.path.replace(/^\//, "").replace(/\//g, ".") || "(root)"}: ${e.message}`);
+  const problems = [...Value.Errors(LimitsConfigSchema, value)].map(
+    (e) => `${e.path.replace(/^\//, "").replace(/\//g, ".") || "(root)"}: ${e.message}`,
+  );
   if (problems.length) throw new LimitsConfigError(`${source}: ${[...new Set(problems)].slice(0, 5).join("; ")}`);
   return value as LimitsConfig;
 }
@@ -81,7 +83,9 @@ export function loadLimitsConfig(sources: { limitsJson?: string; limitsConfigPat
   try {
     text = readFileSync(sources.limitsConfigPath, "utf8");
   } catch (e) {
-    throw new LimitsConfigError(`LIMITS_CONFIG_PATH=${sources.limitsConfigPath}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new LimitsConfigError(
+      `LIMITS_CONFIG_PATH=${sources.limitsConfigPath}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   return parseLimitsConfig(text, `LIMITS_CONFIG_PATH=${sources.limitsConfigPath}`);
 }

@@ -15,6 +15,8 @@ export function limitsRoute(limiter: () => RateLimiter | null) {
     if (!limits) throw new GatewayError("not_found", "no rate limits are configured");
     const userId = new URL(ctx.request.url).searchParams.get("userId");
     const standing = await limits.standing(auth, userId ? { userId } : null);
-    return new Response(JSON.stringify(standing), { headers: { "content-type": "application/json", "x-request-id": requestId, "cache-control": "no-store" } });
+    return new Response(JSON.stringify(standing), {
+      headers: { "content-type": "application/json", "x-request-id": requestId, "cache-control": "no-store" },
+    });
   });
 }

@@ -173,7 +173,10 @@ export class RateLimiter {
 
   private refusal(counters: CounterRef[], estimate: number, now: number): GatewayError {
     const full = counters.filter(
-      (c) => (c.kind === "requests" && c.used + 1 > c.limit) || (c.kind === "tokens" && c.used + estimate > c.limit) || (c.kind === "spend" && c.used >= c.limit),
+      (c) =>
+        (c.kind === "requests" && c.used + 1 > c.limit) ||
+        (c.kind === "tokens" && c.used + estimate > c.limit) ||
+        (c.kind === "spend" && c.used >= c.limit),
     );
     const blocked = full.length ? full : counters; // the script's verdict stands
     const retryAfter = Math.max(1, ...blocked.map((c) => Math.ceil((c.resetAt - now) / 1000)));
@@ -196,15 +199,23 @@ export class RateLimiter {
   async standing(auth: UsageAuth | null, context: Record<string, unknown> | null): Promise<Record<string, unknown>> {
     const config = this.options.config;
     const caller = callerOf(config, auth, context);
-    const scopes = [...scopesFor(config, caller, "\u0000").filter((s) => s.model === null), ...limitedModels(config, caller).flatMap((m) => scopesFor(config, caller, m).filter((s) => s.model !== null))];
+    const scopes = [
+      ...scopesFor(config, caller, "\u0000").filter((s) => s.model === null),
+      ...limitedModels(config, caller).flatMap((m) => scopesFor(config, caller, m).filter((s) => s.model !== null)),
+    ];
     const now = this.now();
     const counters = this.countersOf(caller, scopes, now);
     if (counters.length) {
       let reply: number[];
       try {
-        reply = (await this.link.run(READ, counters.map((c) => c.key), [])) as number[];
+        reply = (await this.link.run(
+          READ,
+          counters.map((c) => c.key),
+          [],
+        )) as number[];
       } catch (e) {
-        if (e instanceof RedisUnavailable) throw new GatewayError("unavailable", "rate limits cannot be read right now; try again shortly", { retryAfter: 1 });
+        if (e instanceof RedisUnavailable)
+          throw new GatewayError("unavailable", "rate limits cannot be read right now; try again shortly", { retryAfter: 1 });
         throw e;
       }
       counters.forEach((c, i) => (c.used = Number(reply[i])));
@@ -214,9 +225,20 @@ export class RateLimiter {
       for (const c of counters.filter((x) => x.scope === scope)) {
         const resetSeconds = Math.ceil((c.resetAt - now) / 1000);
         if (c.kind === "spend") {
-          out.spendPerDay = { limit: c.limit / 1e9, spent: c.used / 1e9, remaining: Math.max(0, c.limit - c.used) / 1e9, currency: this.currency, resetSeconds };
+          out.spendPerDay = {
+            limit: c.limit / 1e9,
+            spent: c.used / 1e9,
+            remaining: Math.max(0, c.limit - c.used) / 1e9,
+            currency: this.currency,
+            resetSeconds,
+          };
         } else {
-          out[c.kind === "requests" ? "requestsPerMinute" : "tokensPerMinute"] = { limit: c.limit, used: c.used, remaining: Math.max(0, c.limit - c.used), resetSeconds };
+          out[c.kind === "requests" ? "requestsPerMinute" : "tokensPerMinute"] = {
+            limit: c.limit,
+            used: c.used,
+            remaining: Math.max(0, c.limit - c.used),
+            resetSeconds,
+          };
         }
       }
       return out;

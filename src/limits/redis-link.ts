@@ -64,7 +64,11 @@ export class RedisLink {
       return answer;
     } catch (e) {
       const message = (e as Error).message;
-      if (!(e instanceof RedisUnavailable) && (e as { code?: string }).code === "ERR_REDIS_SERVER_ERROR" && !/LOADING|BUSY|MASTERDOWN|READONLY/.test(message)) {
+      if (
+        !(e instanceof RedisUnavailable) &&
+        (e as { code?: string }).code === "ERR_REDIS_SERVER_ERROR" &&
+        !/LOADING|BUSY|MASTERDOWN|READONLY/.test(message)
+      ) {
         throw e; // a script error is a bug of ours, not an outage
       }
       this.setUp(false, message);

@@ -128,11 +128,7 @@ class JsonLogger implements Logger {
   }
 }
 
-export function createLogger(
-  level: LogLevel = "info",
-  bindings: Record<string, unknown> = {},
-  write: LogWriter = stdoutLines,
-): Logger {
+export function createLogger(level: LogLevel = "info", bindings: Record<string, unknown> = {}, write: LogWriter = stdoutLines): Logger {
   return new JsonLogger(RANK[level], bindings, write);
 }
 

@@ -14,8 +14,16 @@ export interface MappingGauges {
 
 export function mappingGauges(registry: Registry): MappingGauges {
   return {
-    lastSuccess: gauge(registry, "completion_mapping_last_success_timestamp_seconds", "Unix time the model mapping last loaded or refreshed successfully"),
-    refreshInterval: gauge(registry, "completion_mapping_refresh_interval_seconds", "Seconds between mapping refreshes; 0 when it is never refreshed"),
+    lastSuccess: gauge(
+      registry,
+      "completion_mapping_last_success_timestamp_seconds",
+      "Unix time the model mapping last loaded or refreshed successfully",
+    ),
+    refreshInterval: gauge(
+      registry,
+      "completion_mapping_refresh_interval_seconds",
+      "Seconds between mapping refreshes; 0 when it is never refreshed",
+    ),
   };
 }
 

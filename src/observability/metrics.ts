@@ -68,10 +68,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   }
   const registers = [registry];
   // One series, always 1: its labels say what is running (join it on instance in queries).
-  new Gauge({ name: "completion_build_info", help: "The running build: package version and git commit", labelNames: ["version", "commit"] as const, registers }).set(
-    { version: BUILD_INFO.version, commit: BUILD_INFO.commit ?? "unknown" },
-    1,
-  );
+  new Gauge({
+    name: "completion_build_info",
+    help: "The running build: package version and git commit",
+    labelNames: ["version", "commit"] as const,
+    registers,
+  }).set({ version: BUILD_INFO.version, commit: BUILD_INFO.commit ?? "unknown" }, 1);
   const summed: SummedCounter[] = [];
   // Run when any counter that has summed label sets is read: adds them all.
   const collect = () => {

@@ -97,7 +97,13 @@ export class SeriesHistogram<L extends string> {
       let cumulative = 0;
       for (let i = 0; i < this.buckets.length; i++) {
         cumulative += series.counts[i]!;
-        values.push({ labels: { le: this.buckets[i]! }, sharedLabels: series.labels, value: cumulative, metricName: bucket, exemplar: null });
+        values.push({
+          labels: { le: this.buckets[i]! },
+          sharedLabels: series.labels,
+          value: cumulative,
+          metricName: bucket,
+          exemplar: null,
+        });
       }
       values.push(
         { labels: { le: "+Inf" }, sharedLabels: series.labels, value: series.count, metricName: bucket, exemplar: null },

@@ -25,13 +25,17 @@ const commonConfig = T.Object(commonConfigFields);
 /** What every provider's mapping entry may say, whatever its type. */
 export type CommonProviderConfig = Static<typeof commonConfig>;
 
-type ConfigSchema<Type extends string, Fields extends TProperties> = TObject<
-  { type: TLiteral<Type> } & typeof commonConfigFields & Fields
->;
+type ConfigSchema<Type extends string, Fields extends TProperties> = TObject<{ type: TLiteral<Type> } & typeof commonConfigFields & Fields>;
 
 /** A provider type's mapping entry: `type`, the common fields and its own; nothing else. */
-export function providerConfigSchema<Type extends string, Fields extends TProperties>(type: Type, fields: Fields): ConfigSchema<Type, Fields> {
-  return T.Object({ type: T.Literal(type), ...commonConfigFields, ...fields }, { additionalProperties: false }) as unknown as ConfigSchema<Type, Fields>;
+export function providerConfigSchema<Type extends string, Fields extends TProperties>(
+  type: Type,
+  fields: Fields,
+): ConfigSchema<Type, Fields> {
+  return T.Object({ type: T.Literal(type), ...commonConfigFields, ...fields }, { additionalProperties: false }) as unknown as ConfigSchema<
+    Type,
+    Fields
+  >;
 }
 
 /** Builds one adapter (and so one SDK client, reused across requests) per configured provider. */

@@ -46,7 +46,13 @@ export interface ResponseTranslator<Answer, Frame> {
   notice?(): { message: string; fields: Record<string, unknown> } | undefined;
 }
 
-export interface ProviderParts<Plan extends RequestPlan<unknown>, Opened, Answer, Frame, Translator extends ResponseTranslator<Answer, Frame>> {
+export interface ProviderParts<
+  Plan extends RequestPlan<unknown>,
+  Opened,
+  Answer,
+  Frame,
+  Translator extends ResponseTranslator<Answer, Frame>,
+> {
   readonly type: ProviderType;
   /** Our request → the provider's body. Pure: throws `GatewayError`s for what it cannot send. */
   buildRequest(request: CompletionRequest, deploymentName: string): Plan;

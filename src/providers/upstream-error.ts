@@ -87,13 +87,21 @@ export function clipMessage(message: string): string {
 }
 
 /** Error codes of a connection that was there and went away (reset, closed, broken pipe). */
-const LOST_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED", "ConnectionClosed", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET"]);
+const LOST_CONNECTION_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ConnectionClosed",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+]);
 
 /**
  * Codes of failures of the network itself, as Bun's fetch and node:http report them: refused,
  * reset, DNS, unreachable, TLS. Nothing else a request can throw is the network's.
  */
-const NETWORK_CODE = /^(E[A-Z]+|EAI_[A-Z]+|ERR_(TLS|SSL|SOCKET|HTTP2)_\w+|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_\w+|CERT_\w+|UNABLE_TO_\w+|SELF_SIGNED_\w+|DEPTH_ZERO_\w+|HPE_\w+|Connection\w+|FailedToOpenSocket|TLSHandshake\w*)$/;
+const NETWORK_CODE =
+  /^(E[A-Z]+|EAI_[A-Z]+|ERR_(TLS|SSL|SOCKET|HTTP2)_\w+|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_\w+|CERT_\w+|UNABLE_TO_\w+|SELF_SIGNED_\w+|DEPTH_ZERO_\w+|HPE_\w+|Connection\w+|FailedToOpenSocket|TLSHandshake\w*)$/;
 const NETWORK_MESSAGE = /\b(ECONNRESET|ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up|socket connection was closed)\b/i;
 
 /** The first value of the error's `cause` chain that `test` accepts. */

@@ -38,6 +38,9 @@ export function upstreamLimits(config: Pick<CommonProviderConfig, "maxResponseBy
 
 /** `what`: "answer" for a whole body, "event" for one event or line of a stream. */
 export function upstreamTooLarge(providerType: string, what: "answer" | "event", limit: number): GatewayError {
-  const message = what === "answer" ? `${providerType} answer exceeds ${limit} bytes` : `${providerType} answer exceeds ${limit} bytes in one stream event`;
+  const message =
+    what === "answer"
+      ? `${providerType} answer exceeds ${limit} bytes`
+      : `${providerType} answer exceeds ${limit} bytes in one stream event`;
   return new GatewayError("upstream_error", message, { retryable: true });
 }

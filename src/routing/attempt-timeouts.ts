@@ -210,7 +210,12 @@ export class AttemptTimeouts {
     // The deadline that passed first; on a tie, total before connect before first byte before idle.
     let kind: TimeoutKind | null = null;
     let at = Infinity;
-    for (const [k, deadline] of [["total", this.totalAt], ["connect", this.connectAt], ["first_byte", this.firstByteAt], ["idle", idleAt]] as const) {
+    for (const [k, deadline] of [
+      ["total", this.totalAt],
+      ["connect", this.connectAt],
+      ["first_byte", this.firstByteAt],
+      ["idle", idleAt],
+    ] as const) {
       if (deadline <= now + TIMER_SLACK_MS && deadline < at) {
         kind = k;
         at = deadline;
@@ -220,7 +225,14 @@ export class AttemptTimeouts {
       this.schedule(Math.min(this.totalAt, this.connectAt, this.firstByteAt, idleAt), now);
       return;
     }
-    const ms = kind === "total" ? this.totalMs : kind === "connect" ? this.settings.connectMs! : kind === "first_byte" ? this.settings.firstByteMs! : this.idleMs;
+    const ms =
+      kind === "total"
+        ? this.totalMs
+        : kind === "connect"
+          ? this.settings.connectMs!
+          : kind === "first_byte"
+            ? this.settings.firstByteMs!
+            : this.idleMs;
     this.fired = { kind, ms };
     this.abort(this.timeoutError()!);
   };

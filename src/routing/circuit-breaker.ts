@@ -221,7 +221,12 @@ export class CircuitBreakers {
     let b = this.breakers.get(target.key);
     if (!b) {
       // Only the names: a catalog Target would keep a replaced mapping's adapter alive.
-      const ref = { key: target.key, providerId: target.providerId, providerType: target.providerType, deploymentName: target.deploymentName };
+      const ref = {
+        key: target.key,
+        providerId: target.providerId,
+        providerType: target.providerType,
+        deploymentName: target.deploymentName,
+      };
       b = new CircuitBreaker(ref, this.options, this.now, this.onChange);
       this.breakers.set(target.key, b);
     }

@@ -60,7 +60,10 @@ export class RetryPolicy {
     if (retriesDone >= maxRetries) return { retry: false, reason: `retries exhausted (maxRetries ${maxRetries})` };
     const retryAfterMs = error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
     if (retryAfterMs > this.options.maxRetryAfterMs) {
-      return { retry: false, reason: `Retry-After ${error.retryAfter} s is longer than the ${this.options.maxRetryAfterMs} ms waited on one target` };
+      return {
+        retry: false,
+        reason: `Retry-After ${error.retryAfter} s is longer than the ${this.options.maxRetryAfterMs} ms waited on one target`,
+      };
     }
     const delayMs = Math.max(this.backoffMs(retriesDone + 1), retryAfterMs);
     if (delayMs >= remainingMs) return { retry: false, reason: "no time left in the request's budget" };

@@ -82,7 +82,11 @@ export function encodeUsageEvent(event: UsageEvent, limits: EventLimits = DEFAUL
   }
   const whole = tryJson(event);
   // Each UTF-16 unit of the JSON is at most 3 UTF-8 bytes: an event this small fits every cap.
-  if (typeof whole === "string" && Object.keys(truncated).length === 0 && whole.length * 3 <= Math.min(limits.messagesBytes, limits.errorBytes, limits.fieldBytes)) {
+  if (
+    typeof whole === "string" &&
+    Object.keys(truncated).length === 0 &&
+    whole.length * 3 <= Math.min(limits.messagesBytes, limits.errorBytes, limits.fieldBytes)
+  ) {
     return { line: whole, body: Buffer.from(whole), truncated: null };
   }
   const wholeBytes = typeof whole === "string" ? Buffer.byteLength(whole) : Number.POSITIVE_INFINITY;
@@ -182,7 +186,8 @@ function prefixWithin(s: string, maxBytes: number): string {
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       cost = 4;
       units = 2;
-    } else if (c >= 0xd800 && c <= 0xdfff) cost = 6; // a lone surrogate, escaped as \uXXXX
+    } else if (c >= 0xd800 && c <= 0xdfff)
+      cost = 6; // a lone surrogate, escaped as \uXXXX
     else cost = 3;
     if (used + cost > maxBytes) break;
     used += cost;
@@ -274,7 +279,9 @@ export function lostEventLog(logger: Logger, event: UsageEvent, error: unknown):
 }
 
 /** The caps the settings ask for. */
-export function eventLimitsFrom(settings: Pick<Settings, "eventsMaxMessagesBytes" | "eventsMaxErrorBytes" | "eventsMaxFieldBytes">): EventLimits {
+export function eventLimitsFrom(
+  settings: Pick<Settings, "eventsMaxMessagesBytes" | "eventsMaxErrorBytes" | "eventsMaxFieldBytes">,
+): EventLimits {
   return {
     messagesBytes: settings.eventsMaxMessagesBytes,
     errorBytes: settings.eventsMaxErrorBytes,

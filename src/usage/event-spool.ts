@@ -117,10 +117,7 @@ export class EventSpool {
     return this.serially(async () => {
       if (lines.length === 0) return;
       let active = this.active;
-      if (
-        active &&
-        (active.segment.count >= this.limits.maxRecordsPerFile || active.segment.bytes >= this.limits.maxBytesPerFile)
-      ) {
+      if (active && (active.segment.count >= this.limits.maxRecordsPerFile || active.segment.bytes >= this.limits.maxBytesPerFile)) {
         await this.sealActive();
         active = null;
       }
@@ -191,7 +188,11 @@ export class EventSpool {
       );
     });
     segment.count = records.length;
-    if (damaged) await this.rewrite(segment, records.map((r) => r.line));
+    if (damaged)
+      await this.rewrite(
+        segment,
+        records.map((r) => r.line),
+      );
     return records;
   }
 

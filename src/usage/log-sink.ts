@@ -35,5 +35,9 @@ export class LogUsageSink implements UsageSink {
 /** The log sink as the settings configure it, counting published events on `metrics`. */
 export function createLogSink(settings: Settings, logger: Logger, metrics: Metrics, write?: (line: string) => void): LogUsageSink {
   const published = metrics.summed(metrics.usageEvents, { result: "published" });
-  return new LogUsageSink(write, () => published.inc(), new UsageEventEncoder(eventLimitsFrom(settings), logger.child({ component: "usage-events" }), metrics));
+  return new LogUsageSink(
+    write,
+    () => published.inc(),
+    new UsageEventEncoder(eventLimitsFrom(settings), logger.child({ component: "usage-events" }), metrics),
+  );
 }

@@ -447,7 +447,10 @@ export class RabbitUsageSink implements UsageSink {
   /** Writes events to the dead-letter file; returns those it could not write (kept, each to go alone). */
   private async park(park: Outgoing[], reason: string): Promise<Outgoing[]> {
     try {
-      const file = await this.deadLetters.park(park.map((p) => p.line), reason);
+      const file = await this.deadLetters.park(
+        park.map((p) => p.line),
+        reason,
+      );
       for (const item of park) {
         this.delivered(item);
         this.logger.error("usage event refused; parked in the dead-letter file", {

@@ -39,6 +39,9 @@ export async function adoptOrphanSpools(dir: string, workers: number, logger: Lo
     seq++;
     await rename(file, join(target, `usage-events-${String(seq).padStart(12, "0")}.ndjson`));
   }
-  logger.info("usage-event spool files no worker would read moved to worker 0, which publishes them", { files: orphans.length, to: target });
+  logger.info("usage-event spool files no worker would read moved to worker 0, which publishes them", {
+    files: orphans.length,
+    to: target,
+  });
   return orphans.length;
 }

@@ -110,7 +110,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<never> 
       case "beat": {
         slot.lastMetrics = message.metrics;
         const b = message.beat;
-        slot.view = { ...slot.view, status: !b.serving ? "unavailable" : b.degraded ? "degraded" : "ok", activeStreams: b.activeStreams, completions: b.completions };
+        slot.view = {
+          ...slot.view,
+          status: !b.serving ? "unavailable" : b.degraded ? "degraded" : "ok",
+          activeStreams: b.activeStreams,
+          completions: b.completions,
+        };
         return;
       }
       case "scrape": {

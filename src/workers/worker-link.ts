@@ -52,7 +52,11 @@ export class WorkerLink {
   clusterHealth(own: HealthReport): HealthReport {
     const workers = this.workers.map((w) => (w.index === this.options.index ? { ...w, status: ownStatus(own), self: true } : w));
     const allOk = workers.every((w) => w.status === "ok");
-    return { ...own, degraded: own.degraded || !allOk, checks: { ...own.checks, workers: { status: allOk ? "ok" : "degraded", worker: this.options.index, workers } } };
+    return {
+      ...own,
+      degraded: own.degraded || !allOk,
+      checks: { ...own.checks, workers: { status: allOk ? "ok" : "degraded", worker: this.options.index, workers } },
+    };
   }
 
   /** Tells the supervisor this worker serves; beats start. */

@@ -50,12 +50,7 @@ describe("api_key mode", () => {
   });
 
   test("a tampered key (one character changed, truncated, extended, other case): 401", async () => {
-    for (const key of [
-      `${PLAIN_KEY.slice(0, -1)}0`,
-      PLAIN_KEY.slice(0, -1),
-      `${PLAIN_KEY}x`,
-      PLAIN_KEY.toUpperCase(),
-    ]) {
+    for (const key of [`${PLAIN_KEY.slice(0, -1)}0`, PLAIN_KEY.slice(0, -1), `${PLAIN_KEY}x`, PLAIN_KEY.toUpperCase()]) {
       expectUnauthorized(await svc.complete({ "x-api-key": key }), svc);
     }
   });

@@ -17,8 +17,16 @@ describe("createGuards refuses settings that cannot work", () => {
     ["api_key with only separators", { AUTH_MODE: "api_key", API_KEYS: " , ," }, "AUTH_MODE=api_key needs API_KEYS"],
     ["a malformed sha256: entry", { AUTH_MODE: "api_key", API_KEYS: "good-key-0123456789,sha256:1234" }, "API_KEYS entry 2 is malformed"],
     ["api_key_or_jwt without keys", { AUTH_MODE: "api_key_or_jwt", JWT_SECRET: SECRET }, "AUTH_MODE=api_key_or_jwt needs API_KEYS"],
-    ["api_key_or_jwt without JWT keys", { AUTH_MODE: "api_key_or_jwt", API_KEYS: "k-0123456789abcdef" }, "AUTH_MODE=api_key_or_jwt needs JWT_SECRET"],
-    ["a JWT_SECRET shorter than 32 bytes", { AUTH_MODE: "jwt", JWT_SECRET: "too-short" }, "JWT_SECRET is too short: HS256 needs at least 32 bytes"],
+    [
+      "api_key_or_jwt without JWT keys",
+      { AUTH_MODE: "api_key_or_jwt", API_KEYS: "k-0123456789abcdef" },
+      "AUTH_MODE=api_key_or_jwt needs JWT_SECRET",
+    ],
+    [
+      "a JWT_SECRET shorter than 32 bytes",
+      { AUTH_MODE: "jwt", JWT_SECRET: "too-short" },
+      "JWT_SECRET is too short: HS256 needs at least 32 bytes",
+    ],
   ];
   for (const [name, env, message] of cases) {
     test(name, async () => {
@@ -40,8 +48,14 @@ describe("createGuards refuses settings that cannot work", () => {
 describe("createGuards warns about settings that work but look wrong", () => {
   const warningsFor = async (env: Record<string, string>) => {
     const lines: string[] = [];
-    await createGuards(parseSettings(env), createLogger("debug", {}, (l) => lines.push(l)));
-    return lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === "warn").map((l) => l.msg);
+    await createGuards(
+      parseSettings(env),
+      createLogger("debug", {}, (l) => lines.push(l)),
+    );
+    return lines
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .filter((l) => l.level === "warn")
+      .map((l) => l.msg);
   };
 
   test("settings the mode ignores", async () => {

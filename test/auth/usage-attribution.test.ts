@@ -89,7 +89,10 @@ describe("api_key_or_jwt mode", () => {
   afterAll(() => svc.stop());
 
   test("a key as x-api-key or bearer is recorded by its name; a token by its subject", async () => {
-    expect((await expectServed(await svc.complete({ "x-api-key": BILLING_KEY }), svc)).auth).toEqual({ method: "api_key", keyName: "billing" });
+    expect((await expectServed(await svc.complete({ "x-api-key": BILLING_KEY }), svc)).auth).toEqual({
+      method: "api_key",
+      keyName: "billing",
+    });
     expect((await expectServed(await svc.complete(bearer(BILLING_KEY)), svc)).auth).toEqual({ method: "api_key", keyName: "billing" });
     const token = await signHs256(claims({ sub: "bob" }), SECRET);
     expect((await expectServed(await svc.complete(bearer(token)), svc)).auth).toEqual({ method: "jwt", subject: "bob" });

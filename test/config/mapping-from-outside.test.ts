@@ -86,7 +86,8 @@ describe("unknown fields", () => {
       expect(((await res.json()) as any).outputText).toBe("hello");
       const warnings = svc.logs().filter((l) => l.level === "warn" && /unknown field/.test(l.msg));
       expect(warnings).toHaveLength(1);
-      for (const name of ["version", "region_hint", "base_url", '"baseUrl"', "displayName", "priority"]) expect(warnings[0]!.msg).toContain(name);
+      for (const name of ["version", "region_hint", "base_url", '"baseUrl"', "displayName", "priority"])
+        expect(warnings[0]!.msg).toContain(name);
     } finally {
       await svc.stop();
       await core.close();
@@ -112,7 +113,10 @@ test("on refresh, unknown fields are warned about once, and again only when they
     expect(warnings().map((w) => w.msg)).toEqual(["model mapping: ignoring unknown fields owner"]);
     writeFileSync(path, JSON.stringify({ ...mockMapping(), owner: "llm-core", revision: 2 }));
     await Bun.sleep(150);
-    expect(warnings().map((w) => w.msg)).toEqual(["model mapping: ignoring unknown fields owner", "model mapping: ignoring unknown fields owner, revision"]);
+    expect(warnings().map((w) => w.msg)).toEqual([
+      "model mapping: ignoring unknown fields owner",
+      "model mapping: ignoring unknown fields owner, revision",
+    ]);
   } finally {
     await service.stop(0);
   }
@@ -128,12 +132,17 @@ describe("what a failure says", () => {
   test("a file that is JSON but no mapping says so", async () => {
     const path = join(dir, "list.json");
     writeFileSync(path, "[1, 2]");
-    await expect(fileMappingSource(path, {}).load()).rejects.toThrow(/is not a model mapping: expected an object with "providers" and "models", found a list/);
+    await expect(fileMappingSource(path, {}).load()).rejects.toThrow(
+      /is not a model mapping: expected an object with "providers" and "models", found a list/,
+    );
   });
 
   test("llm-core answering HTML, an error object, or 503 is not called unreachable nor an invalid mapping", async () => {
     const answers: Array<[() => ScriptedResponse, RegExp]> = [
-      [() => ({ headers: { "content-type": "text/html" }, body: "<html>Bad gateway</html>" }), /answered HTTP 200 with a body that is not JSON \(text\/html\)/],
+      [
+        () => ({ headers: { "content-type": "text/html" }, body: "<html>Bad gateway</html>" }),
+        /answered HTTP 200 with a body that is not JSON \(text\/html\)/,
+      ],
       [() => jsonResponse(200, { error: "unauthorized" }), /answered JSON that is not a model mapping: .* found an object with "error"/],
       [() => jsonResponse(503, { message: "starting" }), /answered HTTP 503 to 2 attempts/],
     ];
@@ -168,7 +177,10 @@ describe("what a failure says", () => {
 });
 
 describe("${VAR:-default}", () => {
-  const mapping = { providers: { o: { type: "openai", apiKey: "${KEY}", baseUrl: "${OPENAI_BASE:-https://api.openai.com/v1}" } }, models: {} };
+  const mapping = {
+    providers: { o: { type: "openai", apiKey: "${KEY}", baseUrl: "${OPENAI_BASE:-https://api.openai.com/v1}" } },
+    models: {},
+  };
   test("the default applies when the variable is unset or empty, like a shell", () => {
     expect(parseMapping(mapping, { KEY: "k" }).providers.o!.baseUrl).toBe("https://api.openai.com/v1");
     expect(parseMapping(mapping, { KEY: "k", OPENAI_BASE: "" }).providers.o!.baseUrl).toBe("https://api.openai.com/v1");

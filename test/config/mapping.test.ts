@@ -60,7 +60,9 @@ describe("mapping validation", () => {
     bad.models.broken = { strategy: "random", targets: [] };
     const problems = problemsOf(bad);
     expect(problems).toContain('models.gpt-4o.targets[1].provider: unknown provider "azure-eu2"');
-    expect(problems).toContain("providers.openai-main.type: must be one of openai, azure_openai, azure_openai_completions, anthropic, anthropic_bedrock, google, mistral, jamba, ollama, vllm, remote_completion, mock");
+    expect(problems).toContain(
+      "providers.openai-main.type: must be one of openai, azure_openai, azure_openai_completions, anthropic, anthropic_bedrock, google, mistral, jamba, ollama, vllm, remote_completion, mock",
+    );
     expect(problems.some((p) => p.startsWith("providers.azure-eu.endpoint:"))).toBe(true);
     expect(problems.some((p) => p.startsWith("models.broken.strategy:"))).toBe(true);
     expect(problems.some((p) => p.startsWith("models.broken.targets:"))).toBe(true);
@@ -109,11 +111,15 @@ describe("mapping sources", () => {
       await core.close();
     }
     const unreachable = llmCoreMappingSource({ baseUrl: "http://127.0.0.1:9", env, attempts: 2, backoffMs: 10, logger: silentLogger });
-    await expect(unreachable.load()).rejects.toThrow(/llm-core unreachable at http:\/\/127\.0\.0\.1:9\/api\/v1\/services-config\/models-providers after 2 attempts/);
+    await expect(unreachable.load()).rejects.toThrow(
+      /llm-core unreachable at http:\/\/127\.0\.0\.1:9\/api\/v1\/services-config\/models-providers after 2 attempts/,
+    );
   });
 
   test("llm-core answering an invalid mapping fails at once, naming the path", async () => {
-    const core = await startFakeUpstream(() => jsonResponse(200, { providers: {}, models: { x: { targets: [{ provider: "ghost", deploymentName: "d" }] } } }));
+    const core = await startFakeUpstream(() =>
+      jsonResponse(200, { providers: {}, models: { x: { targets: [{ provider: "ghost", deploymentName: "d" }] } } }),
+    );
     try {
       const source = llmCoreMappingSource({ baseUrl: core.url, env, backoffMs: 10, logger: silentLogger });
       await expect(source.load()).rejects.toThrow('models.x.targets[0].provider: unknown provider "ghost"');
@@ -140,13 +146,15 @@ describe("mapping sources", () => {
     service.startRefresh(30);
     service.listen(0, "127.0.0.1");
     const ask = async () =>
-      ((await (
-        await fetch(`http://127.0.0.1:${service.port}/api/v1/completions`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ model: "demo", messages: [{ role: "user", content: "hi" }] }),
-        })
-      ).json()) as any).outputText;
+      (
+        (await (
+          await fetch(`http://127.0.0.1:${service.port}/api/v1/completions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ model: "demo", messages: [{ role: "user", content: "hi" }] }),
+          })
+        ).json()) as any
+      ).outputText;
     try {
       expect(await ask()).toBe("first");
       writeFileSync(path, JSON.stringify(mapping("second")));
@@ -169,7 +177,12 @@ test("refresh: a provider type the service had not loaded yet is loaded and serv
   const path = join(dir, "live.json");
   const target = { targets: [{ provider: "p", deploymentName: "gpt-4o" }] };
   writeFileSync(path, JSON.stringify({ providers: { p: { type: "mock", text: "from the mock" } }, models: { m: target } }));
-  const service = new CompletionService({ settings: parseSettings({}), logger: silentLogger, mappingSource: fileMappingSource(path, {}), sink: new RecordingSink() });
+  const service = new CompletionService({
+    settings: parseSettings({}),
+    logger: silentLogger,
+    mappingSource: fileMappingSource(path, {}),
+    sink: new RecordingSink(),
+  });
   await service.loadMapping();
   service.startRefresh(30);
   service.listen(0, "127.0.0.1");
@@ -183,7 +196,10 @@ test("refresh: a provider type the service had not loaded yet is loaded and serv
   };
   try {
     expect(await ask()).toBe("from the mock");
-    writeFileSync(path, JSON.stringify({ providers: { p: { type: "openai", apiKey: "sk-live", baseUrl: `${fake.url}/v1` } }, models: { m: target } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ providers: { p: { type: "openai", apiKey: "sk-live", baseUrl: `${fake.url}/v1` } }, models: { m: target } }),
+    );
     await Bun.sleep(150);
     expect(await ask()).toBe("Hello from the fake");
     expect(fake.requests).toHaveLength(1);

@@ -36,7 +36,9 @@ async function startupLines(extraEnv: Record<string, string>): Promise<{ msg: st
 
 test("unset, the service sets them itself at start and says so, without a warning", async () => {
   const lines = await startupLines({});
-  expect(lines.filter((l) => l.level === "warn" && /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY|BUN_JSC_forceRAMSize/.test(l.msg))).toEqual([]);
+  expect(
+    lines.filter((l) => l.level === "warn" && /BUN_CONFIG_MAX_HTTP_REQUESTS|MIMALLOC_PURGE_DELAY|BUN_JSC_forceRAMSize/.test(l.msg)),
+  ).toEqual([]);
   expect(lines.find((l) => l.msg.startsWith("runtime settings applied at start"))?.msg).toBe(
     "runtime settings applied at start: BUN_CONFIG_MAX_HTTP_REQUESTS=10000 MIMALLOC_PURGE_DELAY=100 BUN_JSC_forceRAMSize=1073741824",
   );
@@ -82,7 +84,10 @@ test("an error that escapes every handler is logged, and the service keeps servi
       if (done) break;
       text += decoder.decode(value, { stream: true });
     }
-    const lines = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const lines = text
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.level === "error").map((l) => l.msg)).toEqual([
       "uncaught error; the service keeps running",
       "unhandled rejection; the service keeps running",

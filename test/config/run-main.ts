@@ -56,7 +56,8 @@ export async function runMain(vars: Record<string, string>, options: { cwd?: str
     },
   };
   for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`the service exited ${proc.exitCode}: ${await new Response(proc.stderr as ReadableStream).text()}`);
+    if (proc.exitCode !== null)
+      throw new Error(`the service exited ${proc.exitCode}: ${await new Response(proc.stderr as ReadableStream).text()}`);
     try {
       await fetch(`${url}/api/v1/health`);
       return running;

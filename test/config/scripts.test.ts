@@ -11,12 +11,21 @@ test("scripts/start.sh reads a relative mapping path from the caller's directory
   const dir = mkdtempSync(join(tmpdir(), "start-sh-"));
   writeFileSync(
     join(dir, "mapping.json"),
-    JSON.stringify({ providers: { p: { type: "mock", text: "from the caller's file" } }, models: { mine: { targets: [{ provider: "p", deploymentName: "d" }] } } }),
+    JSON.stringify({
+      providers: { p: { type: "mock", text: "from the caller's file" } },
+      models: { mine: { targets: [{ provider: "p", deploymentName: "d" }] } },
+    }),
   );
   const port = await freePort();
   const proc = Bun.spawn([join(root, "scripts/start.sh")], {
     cwd: dir,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/tmp", PORT: String(port), HOST: "127.0.0.1", LOCAL_MODEL_PROVIDERS_CONFIG_PATH: "mapping.json" },
+    env: {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? "/tmp",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOCAL_MODEL_PROVIDERS_CONFIG_PATH: "mapping.json",
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -50,11 +59,14 @@ test("scripts/lib/ensure-bun.sh uses the Bun it installed, not an older one earl
     `#!/bin/sh\nif [ "$1" = prefix ]; then echo "${prefix}"; exit 0; fi\nln -sf "${process.execPath}" "${prefix}/bin/bun"\n`,
   );
   for (const f of [join(old, "bun"), join(tools, "npm")]) chmodSync(f, 0o755);
-  const r = Bun.spawnSync(["bash", "-c", `set -e; . "${join(root, "scripts/lib/ensure-bun.sh")}"; echo "using $(command -v bun) $(bun --version)"`], {
-    env: { PATH: `${old}:${tools}:/usr/bin:/bin`, HOME: dir },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const r = Bun.spawnSync(
+    ["bash", "-c", `set -e; . "${join(root, "scripts/lib/ensure-bun.sh")}"; echo "using $(command -v bun) $(bun --version)"`],
+    {
+      env: { PATH: `${old}:${tools}:/usr/bin:/bin`, HOME: dir },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   expect(r.stderr.toString()).toContain("installing Bun 1.4.5");
   expect(r.exitCode).toBe(0);
   expect(r.stdout.toString().trim()).toBe(`using ${prefix}/bin/bun 1.4.5`);
@@ -84,11 +96,14 @@ describe("a green test run prints no failure-looking noise", () => {
     writeFileSync(join(dir, "output"), `${output}\n`);
     writeFileSync(join(dir, "bun"), `#!/bin/sh\ncat "${join(dir, "output")}"\nexit ${exitCode}\n`);
     chmodSync(join(dir, "bun"), 0o755);
-    return Bun.spawnSync(["bash", "-c", `set -euo pipefail; . "${join(root, "scripts/lib/install-dependencies.sh")}"; install_dependencies`], {
-      env: { PATH: `${dir}:/usr/bin:/bin` },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    return Bun.spawnSync(
+      ["bash", "-c", `set -euo pipefail; . "${join(root, "scripts/lib/install-dependencies.sh")}"; install_dependencies`],
+      {
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
   }
 
   test("the expected blocked postinstall (protobufjs's version check) is not reported; another one is", () => {

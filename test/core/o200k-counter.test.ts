@@ -46,7 +46,9 @@ describe("o200k counter", () => {
       "\n",
       "🧑‍🚀".repeat(30),
     ];
-    const alphabet = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n\t\r.,;:!?'\"()[]{}<>|_-+=*/\\@#$%^&~`éüñßøあいうえお漢字한글🙂🚀\u0301"];
+    const alphabet = [
+      ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n\t\r.,;:!?'\"()[]{}<>|_-+=*/\\@#$%^&~`éüñßøあいうえお漢字한글🙂🚀\u0301",
+    ];
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 2000; i++) {

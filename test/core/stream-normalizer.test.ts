@@ -7,7 +7,10 @@ import { grammarViolations } from "../support/ndjson";
 
 function run(events: AdapterEvent[]): { chunks: ChunkEvent[]; result: ReturnType<StreamNormalizer["end"]> } {
   const chunks: ChunkEvent[] = [];
-  const n = new StreamNormalizer((c) => chunks.push(c), () => 11);
+  const n = new StreamNormalizer(
+    (c) => chunks.push(c),
+    () => 11,
+  );
   for (const e of events) n.push(e);
   const result = n.end();
   return { chunks, result };
@@ -62,24 +65,39 @@ describe("StreamNormalizer", () => {
   });
 
   test("usage fields given later replace earlier ones; missing usage is estimated", () => {
-    expect(run([{ type: "usage", usage: { inputTokens: 5, outputTokens: 1 } }, { type: "usage", usage: { outputTokens: 9 } }, { type: "finish", reason: "stop" }]).result).toEqual({
+    expect(
+      run([
+        { type: "usage", usage: { inputTokens: 5, outputTokens: 1 } },
+        { type: "usage", usage: { outputTokens: 9 } },
+        { type: "finish", reason: "stop" },
+      ]).result,
+    ).toEqual({
       usage: { inputTokens: 5, outputTokens: 9 },
       usageSource: "provider",
       finishReason: "stop",
     });
-    const est = run([{ type: "text", text: "Hello there, friend" }, { type: "finish", reason: "stop" }]).result;
+    const est = run([
+      { type: "text", text: "Hello there, friend" },
+      { type: "finish", reason: "stop" },
+    ]).result;
     expect(est).toEqual({ usage: { inputTokens: 11, outputTokens: 4 }, usageSource: "estimated", finishReason: "stop" });
   });
 
   test("a stream that ends without a finish reason is a failure", () => {
-    const n = new StreamNormalizer(() => {}, () => 0);
+    const n = new StreamNormalizer(
+      () => {},
+      () => 0,
+    );
     n.push({ type: "text", text: "cut" });
     expect(() => n.end()).toThrow(GatewayError);
   });
 
   test("a failure after the first chunk: error, usage (estimated output), finish error; open call abandoned", () => {
     const chunks: ChunkEvent[] = [];
-    const n = new StreamNormalizer((c) => chunks.push(c), () => 7);
+    const n = new StreamNormalizer(
+      (c) => chunks.push(c),
+      () => 7,
+    );
     n.push({ type: "usage", usage: { inputTokens: 20, outputTokens: 1 } });
     n.push({ type: "tool_call", index: 0, id: "a", name: "f", arguments: '{"city":"Par' });
     const result = n.fail("upstream_error", "reset");
@@ -91,7 +109,11 @@ describe("StreamNormalizer", () => {
   });
 
   test("reasoning is never sent but counts toward estimated output", () => {
-    const { chunks, result } = run([{ type: "reasoning", text: "thinking hard about this" }, { type: "text", text: "4" }, { type: "finish", reason: "stop" }]);
+    const { chunks, result } = run([
+      { type: "reasoning", text: "thinking hard about this" },
+      { type: "text", text: "4" },
+      { type: "finish", reason: "stop" },
+    ]);
     expect(chunks.filter((c) => c.type.startsWith("text")).map((c) => (c as { content: string }).content)).toEqual(["4", ""]);
     expect(result.usage.outputTokens).toBeGreaterThan(2);
   });

@@ -23,7 +23,10 @@ describe("token estimates", () => {
   });
 
   test("a request quoting special tokens is estimated", () => {
-    const request = normalizeRequest({ model: "m", messages: [{ role: "user", content: "Explain <|endoftext|> and <|im_start|>" }] } as never);
+    const request = normalizeRequest({
+      model: "m",
+      messages: [{ role: "user", content: "Explain <|endoftext|> and <|im_start|>" }],
+    } as never);
     expect(estimateInputTokens(request)).toBeGreaterThan(10);
   });
 });

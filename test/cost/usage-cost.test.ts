@@ -23,7 +23,10 @@ describe("cost arithmetic", () => {
   });
 
   test("the cached price defaults to the input price, the reasoning price to the output price", () => {
-    const cost = costOfUsage({ inputTokens: 1000, outputTokens: 500, cachedInputTokens: 400, reasoningTokens: 300 }, { inputPerMillion: 3, outputPerMillion: 15 });
+    const cost = costOfUsage(
+      { inputTokens: 1000, outputTokens: 500, cachedInputTokens: 400, reasoningTokens: 300 },
+      { inputPerMillion: 3, outputPerMillion: 15 },
+    );
     // 600 × 3e-6 = 0.0018; 400 × 3e-6 = 0.0012; 500 × 15e-6 = 0.0075.
     expect(cost).toEqual({ input: 0.0018, cachedInput: 0.0012, output: 0.0075, total: 0.0105, currency: "USD" });
   });
@@ -49,7 +52,9 @@ describe("cost arithmetic", () => {
 
   test("large counts at high prices stay exact (beyond 2^53 in the intermediate product)", () => {
     // 50,000,000 × 999.999999 / 1e6 = 49,999.99995
-    expect(costOfUsage({ inputTokens: 50_000_000, outputTokens: 0 }, { inputPerMillion: 999.999999, outputPerMillion: 1 })!.total).toBe(49_999.99995);
+    expect(costOfUsage({ inputTokens: 50_000_000, outputTokens: 0 }, { inputPerMillion: 999.999999, outputPerMillion: 1 })!.total).toBe(
+      49_999.99995,
+    );
   });
 
   test("no price, no cost", () => {
@@ -139,7 +144,10 @@ describe("cost on the usage event, per provider", () => {
   });
 
   test("Anthropic, cache read and cache write: the write is charged as input", async () => {
-    anthropic.answer(() => ({ blocks: [{ type: "text", pieces: ["Hi"] }], usage: { input: 100, output: 50, cacheRead: 1000, cacheCreation: 200 } }));
+    anthropic.answer(() => ({
+      blocks: [{ type: "text", pieces: ["Hi"] }],
+      usage: { input: 100, output: 50, cacheRead: 1000, cacheCreation: 200 },
+    }));
     const event = await costOf({ model: "claude", stream: true });
     // inputTokens 1300 of which 1000 cached: 300 × 3e-6 = 0.0009; 1000 × 0.3e-6 = 0.0003; 50 × 15e-6 = 0.00075.
     expect(event.inputTokens).toBe(1300);

@@ -21,26 +21,52 @@ describe("anthropic door: JSON answers", () => {
   test("an Anthropic SDK call served by OpenAI: a message with text, stop_reason and usage; the usage event says anthropic_messages", async () => {
     const { svc, openai } = running();
     openai.answer(() => ({ text: ["Hello", " there"], usage: { prompt_tokens: 12, completion_tokens: 3, cached: 4 } }));
-    const message = await client().messages.create({ model: "gpt", max_tokens: 64, system: "Be kind", messages: hello, metadata: { user_id: "u-9" } });
+    const message = await client().messages.create({
+      model: "gpt",
+      max_tokens: 64,
+      system: "Be kind",
+      messages: hello,
+      metadata: { user_id: "u-9" },
+    });
     expect(message).toMatchObject({ type: "message", role: "assistant", model: "gpt", stop_reason: "end_turn", stop_sequence: null });
     expect(message.content).toEqual([{ type: "text", text: "Hello there" }] as unknown as Anthropic.ContentBlock[]);
     expect(message.usage).toMatchObject({ input_tokens: 8, cache_read_input_tokens: 4, output_tokens: 3 });
     expect(openai.requests[0]!.body).toMatchObject({
       model: "gpt-4o-mini",
       max_completion_tokens: 64,
-      messages: [{ role: "system", content: "Be kind" }, { role: "user", content: "Say hello" }],
+      messages: [
+        { role: "system", content: "Be kind" },
+        { role: "user", content: "Say hello" },
+      ],
     });
     const [event] = await svc.sink.waitFor(1);
-    expect(event).toMatchObject({ api: "anthropic_messages", provider: "openai", status: "success", maxOutputTokens: 64, context: { user: "u-9" } });
+    expect(event).toMatchObject({
+      api: "anthropic_messages",
+      provider: "openai",
+      status: "success",
+      maxOutputTokens: 64,
+      context: { user: "u-9" },
+    });
   });
 
   test("tool calls served by Gemini: tool_use blocks with parsed input, stop_reason tool_use", async () => {
     const { google } = running();
     google.answer(() => ({
-      chunks: [[{ functionCall: { name: "get_weather", args: { city: "Paris" } } }, { functionCall: { name: "get_time", args: { tz: "Europe/Paris" } } }]],
+      chunks: [
+        [
+          { functionCall: { name: "get_weather", args: { city: "Paris" } } },
+          { functionCall: { name: "get_time", args: { tz: "Europe/Paris" } } },
+        ],
+      ],
       usage: { prompt: 30, candidates: 10 },
     }));
-    const message = await client().messages.create({ model: "gemini", max_tokens: 100, messages: hello, tools: weatherTools, tool_choice: { type: "any" } });
+    const message = await client().messages.create({
+      model: "gemini",
+      max_tokens: 100,
+      messages: hello,
+      tools: weatherTools,
+      tool_choice: { type: "any" },
+    });
     expect(message.stop_reason).toBe("tool_use");
     expect(message.content.map((b) => b.type === "tool_use" && [b.name, b.input])).toEqual([
       ["get_weather", { city: "Paris" }],
@@ -57,8 +83,20 @@ describe("anthropic door: JSON answers", () => {
       max_tokens: 200,
       system: [{ type: "text", text: "You are a weather bot.", cache_control: { type: "ephemeral" } }],
       messages: [
-        { role: "user", content: [{ type: "text", text: "Weather here?" }, { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } }] },
-        { role: "assistant", content: [{ type: "text", text: "Checking." }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather here?" },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "Checking." },
+            { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } },
+          ],
+        },
         { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "sunny" }] },
       ],
       tools: weatherTools,
@@ -67,10 +105,29 @@ describe("anthropic door: JSON answers", () => {
       temperature: 0.3,
     } as Anthropic.MessageCreateParamsNonStreaming);
     const sent = anthropic.requests[0]!.body;
-    expect(sent).toMatchObject({ model: "claude-sonnet-4-5-20250929", max_tokens: 200, system: "You are a weather bot.", stop_sequences: ["END"], top_k: 5, temperature: 0.3 });
+    expect(sent).toMatchObject({
+      model: "claude-sonnet-4-5-20250929",
+      max_tokens: 200,
+      system: "You are a weather bot.",
+      stop_sequences: ["END"],
+      top_k: 5,
+      temperature: 0.3,
+    });
     expect(sent.messages).toEqual([
-      { role: "user", content: [{ type: "text", text: "Weather here?" }, { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } }] },
-      { role: "assistant", content: [{ type: "text", text: "Checking." }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Weather here?" },
+          { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "Checking." },
+          { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } },
+        ],
+      },
       { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "sunny" }] },
     ]);
   });
@@ -108,7 +165,10 @@ describe("anthropic door: streams", () => {
       "message_stop",
     ]);
     const deltas = events.filter((e) => e.type === "message_delta");
-    expect(deltas[0]).toMatchObject({ delta: { stop_reason: "tool_use" }, usage: { input_tokens: 30, cache_read_input_tokens: 10, output_tokens: 20 } });
+    expect(deltas[0]).toMatchObject({
+      delta: { stop_reason: "tool_use" },
+      usage: { input_tokens: 30, cache_read_input_tokens: 10, output_tokens: 20 },
+    });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ api: "anthropic_messages", stream: true, status: "success" });
   });
@@ -140,7 +200,10 @@ describe("anthropic door: streams", () => {
       body: JSON.stringify({ model: "gemini", max_tokens: 10, messages: hello, stream: true }),
     });
     expect(res.headers.get("content-type")).toStartWith("text/event-stream");
-    const names = (await res.text()).split("\n\n").filter(Boolean).map((f) => f.split("\n")[0]);
+    const names = (await res.text())
+      .split("\n\n")
+      .filter(Boolean)
+      .map((f) => f.split("\n")[0]);
     expect(names.slice(0, 2)).toEqual(["event: message_start", "event: ping"]);
     expect(names.at(-1)).toBe("event: message_stop");
   });
@@ -151,7 +214,8 @@ describe("anthropic door: streams", () => {
     const stream = await client().messages.create({ model: "gpt", max_tokens: 50, messages: hello, stream: true });
     const seen: string[] = [];
     const error = await (async () => {
-      for await (const event of stream) if (event.type === "content_block_delta" && event.delta.type === "text_delta") seen.push(event.delta.text);
+      for await (const event of stream)
+        if (event.type === "content_block_delta" && event.delta.type === "text_delta") seen.push(event.delta.text);
     })().catch((e) => e);
     expect(seen.join("")).toBe("partial");
     expect(error).toBeInstanceOf(Anthropic.APIError);
@@ -176,7 +240,9 @@ describe("anthropic door: streams", () => {
 
 describe("anthropic door: errors raise the SDK's own classes", () => {
   test("unknown model: NotFoundError with Anthropic's error body", async () => {
-    const error = await client().messages.create({ model: "nope", max_tokens: 5, messages: hello }).catch((e) => e);
+    const error = await client()
+      .messages.create({ model: "nope", max_tokens: 5, messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(Anthropic.NotFoundError);
     expect(error.error).toMatchObject({ type: "error", error: { type: "not_found_error", message: 'model "nope" is not configured' } });
     expect(error.requestID).toBeTruthy();
@@ -185,7 +251,9 @@ describe("anthropic door: errors raise the SDK's own classes", () => {
   test("upstream rate limit: RateLimitError with retry-after", async () => {
     const { openai } = running();
     openai.answer(() => openAIError(429, "slow down", "requests", "rate_limit_exceeded", { "retry-after": "9" }));
-    const error = await client().messages.create({ model: "gpt", max_tokens: 5, messages: hello }).catch((e) => e);
+    const error = await client()
+      .messages.create({ model: "gpt", max_tokens: 5, messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
     expect(error.headers.get("retry-after")).toBe("9");
     expect(error.error.error.type).toBe("rate_limit_error");
@@ -219,7 +287,9 @@ describe("anthropic door: errors raise the SDK's own classes", () => {
   test("upstream failure: a 5xx the SDK raises as InternalServerError", async () => {
     const { google } = running();
     google.answer(() => googleError(500, "INTERNAL", "boom"));
-    const error = await client().messages.create({ model: "gemini", max_tokens: 5, messages: hello }).catch((e) => e);
+    const error = await client()
+      .messages.create({ model: "gemini", max_tokens: 5, messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(Anthropic.InternalServerError);
     expect(error.status).toBe(502);
     expect(error.error.error.type).toBe("api_error");

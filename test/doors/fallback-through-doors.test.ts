@@ -28,7 +28,13 @@ beforeAll(async () => {
       },
       models: {
         claude: { strategy: "fallback", targets: [{ provider: "b", deploymentName: MODEL_ID }] },
-        resilient: { strategy: "fallback", targets: [{ provider: "b", deploymentName: MODEL_ID }, { provider: "o", deploymentName: "gpt-4o-mini" }] },
+        resilient: {
+          strategy: "fallback",
+          targets: [
+            { provider: "b", deploymentName: MODEL_ID },
+            { provider: "o", deploymentName: "gpt-4o-mini" },
+          ],
+        },
       },
     },
   });
@@ -52,13 +58,17 @@ test("an OpenAI SDK stream served by Bedrock: text and a tool call by index, usa
     .stream({
       model: "claude",
       messages: [{ role: "user", content: "Weather in Berlin?" }],
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+      ],
       stream_options: { include_usage: true },
     })
     .finalChatCompletion();
   const message = final.choices[0]!.message;
   expect(message.content).toBe("Checking");
-  expect(message.tool_calls?.map((c) => c.type === "function" && [c.id, c.function.name, c.function.arguments])).toEqual([["toolu_b1", "get_weather", '{"city":"Berlin"}']]);
+  expect(message.tool_calls?.map((c) => c.type === "function" && [c.id, c.function.name, c.function.arguments])).toEqual([
+    ["toolu_b1", "get_weather", '{"city":"Berlin"}'],
+  ]);
   expect(final.choices[0]!.finish_reason).toBe("tool_calls");
   expect(final.usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 12, prompt_tokens_details: { cached_tokens: 10 } });
   const [event] = await svc.sink.waitFor(1);
@@ -73,5 +83,10 @@ test("an Anthropic SDK call whose first target fails is answered by the next, an
   const message = await client.messages.create({ model: "resilient", max_tokens: 50, messages: [{ role: "user", content: "hi" }] });
   expect(message.content).toEqual([{ type: "text", text: "from the fallback" }] as unknown as Anthropic.ContentBlock[]);
   const [event] = await svc.sink.waitFor(1);
-  expect(event).toMatchObject({ api: "anthropic_messages", provider: "openai", status: "success", attempts: [{ providerId: "b", deploymentName: MODEL_ID }] });
+  expect(event).toMatchObject({
+    api: "anthropic_messages",
+    provider: "openai",
+    status: "success",
+    attempts: [{ providerId: "b", deploymentName: MODEL_ID }],
+  });
 });

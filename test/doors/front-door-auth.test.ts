@@ -14,7 +14,13 @@ const SECRET = "a-jwt-secret-of-at-least-32-bytes-long!!";
 let svc: RunningService;
 
 beforeAll(async () => {
-  svc = await startService({ AUTH_MODE: "api_key_or_jwt", API_KEYS: KEY, JWT_SECRET: SECRET, JWT_ISSUER: "https://issuer.test", JWT_AUDIENCE: "completion-service" });
+  svc = await startService({
+    AUTH_MODE: "api_key_or_jwt",
+    API_KEYS: KEY,
+    JWT_SECRET: SECRET,
+    JWT_ISSUER: "https://issuer.test",
+    JWT_AUDIENCE: "completion-service",
+  });
 });
 afterAll(() => svc.stop());
 
@@ -24,9 +30,16 @@ const hello = [{ role: "user" as const, content: "hi" }];
 
 describe("openai door", () => {
   test("a wrong key: AuthenticationError with OpenAI's error body", async () => {
-    const error = await openai("wrong-key").chat.completions.create({ model: "demo", messages: hello }).catch((e) => e);
+    const error = await openai("wrong-key")
+      .chat.completions.create({ model: "demo", messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect(error.error).toEqual({ message: "missing or invalid credentials", type: "authentication_error", param: null, code: "unauthorized" });
+    expect(error.error).toEqual({
+      message: "missing or invalid credentials",
+      type: "authentication_error",
+      param: null,
+      code: "unauthorized",
+    });
     expect(error.headers.get("www-authenticate")).toBe("Bearer");
   });
 
@@ -41,13 +54,19 @@ describe("openai door", () => {
   });
 
   test("/v1/models is guarded too", async () => {
-    const error = await openai("wrong-key").models.list().catch((e) => e);
+    const error = await openai("wrong-key")
+      .models.list()
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((await openai(KEY).models.retrieve("demo")).id).toBe("demo");
   });
 
   test("no credentials at all: refused before the body is looked at", async () => {
-    const res = await fetch(`${svc.baseUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"model":1}' });
+    const res = await fetch(`${svc.baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"model":1}',
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: { type: "authentication_error" } });
   });
@@ -55,9 +74,14 @@ describe("openai door", () => {
 
 describe("anthropic door", () => {
   test("a wrong x-api-key: AuthenticationError with Anthropic's error body", async () => {
-    const error = await anthropic("wrong-key").messages.create({ model: "demo", max_tokens: 10, messages: hello }).catch((e) => e);
+    const error = await anthropic("wrong-key")
+      .messages.create({ model: "demo", max_tokens: 10, messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect(error.error).toMatchObject({ type: "error", error: { type: "authentication_error", message: "missing or invalid credentials" } });
+    expect(error.error).toMatchObject({
+      type: "error",
+      error: { type: "authentication_error", message: "missing or invalid credentials" },
+    });
   });
 
   test("the right x-api-key: answered", async () => {

@@ -27,7 +27,9 @@ test("an OpenAI-door stream open at shutdown finishes; new door requests get 503
     expect(refused.status).toBe(503);
     expect(refused.error).toMatchObject({ code: "unavailable", message: "the service is shutting down" });
     const anthropic = new Anthropic({ baseURL: svc.url, apiKey: "x", maxRetries: 0 });
-    const refusedToo = await anthropic.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
+    const refusedToo = await anthropic.messages
+      .create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] })
+      .catch((e) => e);
     expect(refusedToo.status).toBe(503);
     expect(refusedToo.error).toMatchObject({ type: "error", error: { type: "overloaded_error" } });
 

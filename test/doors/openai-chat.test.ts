@@ -13,7 +13,14 @@ const running = serviceOverThreeFamilies();
 const client = () => new OpenAI({ baseURL: `${running().svc.url}/v1`, apiKey: "unused-in-public-mode", maxRetries: 0 });
 const hello = [{ role: "user" as const, content: "Say hello" }];
 const weatherTools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
-  { type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+  {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Weather for a city",
+      parameters: { type: "object", properties: { city: { type: "string" } } },
+    },
+  },
   { type: "function", function: { name: "get_time", parameters: { type: "object", properties: { tz: { type: "string" } } } } },
 ];
 
@@ -21,7 +28,13 @@ describe("openai door: JSON answers", () => {
   test("text from an OpenAI upstream: a chat.completion with usage, the usage event says openai_chat", async () => {
     const { svc, openai } = running();
     openai.answer(() => ({ text: ["Hello", " there"], usage: { prompt_tokens: 12, completion_tokens: 3, cached: 4, reasoning: 1 } }));
-    const completion = await client().chat.completions.create({ model: "gpt", messages: hello, temperature: 0.2, max_completion_tokens: 50, user: "u-1" });
+    const completion = await client().chat.completions.create({
+      model: "gpt",
+      messages: hello,
+      temperature: 0.2,
+      max_completion_tokens: 50,
+      user: "u-1",
+    });
     expect(completion.object).toBe("chat.completion");
     expect(completion.model).toBe("gpt");
     expect(completion.choices).toHaveLength(1);
@@ -37,7 +50,16 @@ describe("openai door: JSON answers", () => {
     const sent = openai.requests[0]!.body;
     expect(sent).toMatchObject({ model: "gpt-4o-mini", temperature: 0.2, messages: [{ role: "user", content: "Say hello" }] });
     const [event] = await svc.sink.waitFor(1);
-    expect(event).toMatchObject({ api: "openai_chat", model: "gpt", provider: "openai", status: "success", inputTokens: 12, outputTokens: 3, maxOutputTokens: 50, context: { user: "u-1" } });
+    expect(event).toMatchObject({
+      api: "openai_chat",
+      model: "gpt",
+      provider: "openai",
+      status: "success",
+      inputTokens: 12,
+      outputTokens: 3,
+      maxOutputTokens: 50,
+      context: { user: "u-1" },
+    });
   });
 
   test("an OpenAI SDK call served by Anthropic: system prompt, text, usage with cache reads", async () => {
@@ -59,10 +81,20 @@ describe("openai door: JSON answers", () => {
   test("tool calls served by Gemini come back as tool_calls with finish_reason tool_calls", async () => {
     const { google } = running();
     google.answer(() => ({
-      chunks: [[{ functionCall: { name: "get_weather", args: { city: "Paris" } } }, { functionCall: { name: "get_time", args: { tz: "Europe/Paris" } } }]],
+      chunks: [
+        [
+          { functionCall: { name: "get_weather", args: { city: "Paris" } } },
+          { functionCall: { name: "get_time", args: { tz: "Europe/Paris" } } },
+        ],
+      ],
       usage: { prompt: 30, candidates: 10 },
     }));
-    const completion = await client().chat.completions.create({ model: "gemini", messages: hello, tools: weatherTools, tool_choice: "auto" });
+    const completion = await client().chat.completions.create({
+      model: "gemini",
+      messages: hello,
+      tools: weatherTools,
+      tool_choice: "auto",
+    });
     const message = completion.choices[0]!.message;
     expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
     expect(message.tool_calls?.map((c) => c.type === "function" && [c.function.name, JSON.parse(c.function.arguments)])).toEqual([
@@ -79,13 +111,26 @@ describe("openai door: JSON answers", () => {
       model: "gpt",
       messages: [
         { role: "developer", content: "Be brief" },
-        { role: "user", content: [{ type: "text", text: "What is here?" }, { type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is here?" },
+            { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1", content: "sunny" },
       ],
       tools: weatherTools,
       tool_choice: { type: "function", function: { name: "get_weather" } },
-      response_format: { type: "json_schema", json_schema: { name: "answer", schema: { type: "object", properties: { ok: { type: "boolean" } } }, strict: true } },
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "answer", schema: { type: "object", properties: { ok: { type: "boolean" } } }, strict: true },
+      },
       seed: 7,
       stop: ["END"],
       presence_penalty: 0.5,
@@ -94,8 +139,18 @@ describe("openai door: JSON answers", () => {
     const sent = openai.requests[0]!.body;
     expect(sent.messages).toEqual([
       { role: "developer", content: "Be brief" },
-      { role: "user", content: [{ type: "text", text: "What is here?" }, { type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is here?" },
+          { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+      },
       { role: "tool", tool_call_id: "call_1", content: "sunny" },
     ]);
     expect(sent.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
@@ -108,7 +163,12 @@ describe("openai door: streams", () => {
   test("text streamed as chat.completion.chunk deltas, usage in a last chunk with empty choices", async () => {
     const { svc, openai } = running();
     openai.answer(() => ({ text: ["Hel", "lo", "!"], usage: { prompt_tokens: 8, completion_tokens: 3, cached: 2 } }));
-    const stream = await client().chat.completions.create({ model: "gpt", messages: hello, stream: true, stream_options: { include_usage: true } });
+    const stream = await client().chat.completions.create({
+      model: "gpt",
+      messages: hello,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.every((c) => c.object === "chat.completion.chunk" && c.model === "gpt")).toBe(true);
@@ -117,7 +177,12 @@ describe("openai door: streams", () => {
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
     const last = chunks.at(-1)!;
     expect(last.choices).toEqual([]);
-    expect(last.usage).toMatchObject({ prompt_tokens: 8, completion_tokens: 3, total_tokens: 11, prompt_tokens_details: { cached_tokens: 2 } });
+    expect(last.usage).toMatchObject({
+      prompt_tokens: 8,
+      completion_tokens: 3,
+      total_tokens: 11,
+      prompt_tokens_details: { cached_tokens: 2 },
+    });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({ api: "openai_chat", stream: true, status: "success" });
   });
@@ -148,7 +213,12 @@ describe("openai door: streams", () => {
       ],
       usage: { input: 40, output: 30 },
     }));
-    const runner = client().chat.completions.stream({ model: "claude", messages: hello, tools: weatherTools, stream_options: { include_usage: true } });
+    const runner = client().chat.completions.stream({
+      model: "claude",
+      messages: hello,
+      tools: weatherTools,
+      stream_options: { include_usage: true },
+    });
     const final = await runner.finalChatCompletion();
     const choice = final.choices[0]!;
     expect(choice.finish_reason).toBe("tool_calls");
@@ -195,7 +265,9 @@ test("the SDK aborting a JSON request closes the upstream call and is accounted 
   const { svc, openai } = running();
   openai.answer(() => ({ status: 200, headers: { "content-type": "application/json" }, hangBeforeHeaders: true }));
   const controller = new AbortController();
-  const pending = client().chat.completions.create({ model: "gpt", messages: hello }, { signal: controller.signal }).catch((e) => e);
+  const pending = client()
+    .chat.completions.create({ model: "gpt", messages: hello }, { signal: controller.signal })
+    .catch((e) => e);
   while (openai.requests.length === 0) await Bun.sleep(10);
   controller.abort();
   expect(await pending).toBeInstanceOf(OpenAI.APIUserAbortError);
@@ -206,16 +278,24 @@ test("the SDK aborting a JSON request closes the upstream call and is accounted 
 
 describe("openai door: errors raise the SDK's own classes", () => {
   test("unknown model: NotFoundError with OpenAI's error body", async () => {
-    const error = await client().chat.completions.create({ model: "nope", messages: hello }).catch((e) => e);
+    const error = await client()
+      .chat.completions.create({ model: "nope", messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
     expect(error.status).toBe(404);
-    expect(error.error).toMatchObject({ message: 'model "nope" is not configured', type: "invalid_request_error", code: "model_not_found" });
+    expect(error.error).toMatchObject({
+      message: 'model "nope" is not configured',
+      type: "invalid_request_error",
+      code: "model_not_found",
+    });
   });
 
   test("upstream rate limit: RateLimitError with retry-after", async () => {
     const { anthropic } = running();
     anthropic.answer(() => anthropicError(429, "rate_limit_error", "slow down", { "retry-after": "7" }));
-    const error = await client().chat.completions.create({ model: "claude", messages: hello }).catch((e) => e);
+    const error = await client()
+      .chat.completions.create({ model: "claude", messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.headers.get("retry-after")).toBe("7");
     expect(error.error.type).toBe("rate_limit_error");
@@ -232,7 +312,9 @@ describe("openai door: errors raise the SDK's own classes", () => {
   });
 
   test("values out of range are refused in OpenAI's field names", async () => {
-    const error = await client().chat.completions.create({ model: "gpt", messages: hello, top_p: 3 }).catch((e) => e);
+    const error = await client()
+      .chat.completions.create({ model: "gpt", messages: hello, top_p: 3 })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.error.param).toBe("top_p");
   });
@@ -240,7 +322,9 @@ describe("openai door: errors raise the SDK's own classes", () => {
   test("upstream failure: a 5xx the SDK raises as InternalServerError, not a connection error", async () => {
     const { openai } = running();
     openai.answer(() => openAIError(500, "boom", "server_error"));
-    const error = await client().chat.completions.create({ model: "gpt", messages: hello }).catch((e) => e);
+    const error = await client()
+      .chat.completions.create({ model: "gpt", messages: hello })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.InternalServerError);
     expect(error.status).toBe(502);
     expect(error.error.type).toBe("server_error");
@@ -249,13 +333,19 @@ describe("openai door: errors raise the SDK's own classes", () => {
   test("a stream that fails before its first byte is an HTTP error, raised by create()", async () => {
     const { openai } = running();
     openai.answer(() => openAIError(429, "slow down", "requests", "rate_limit_exceeded", { "retry-after": "2" }));
-    const error = await client().chat.completions.create({ model: "gpt", messages: hello, stream: true }).catch((e) => e);
+    const error = await client()
+      .chat.completions.create({ model: "gpt", messages: hello, stream: true })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.headers.get("retry-after")).toBe("2");
   });
 
   test("malformed JSON: 400 in OpenAI's shape", async () => {
-    const res = await fetch(`${running().svc.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    const res = await fetch(`${running().svc.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_request" } });
   });

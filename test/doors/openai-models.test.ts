@@ -20,9 +20,15 @@ test("models.retrieve answers a configured model", async () => {
 });
 
 test("an unknown model is a NotFoundError with OpenAI's error body", async () => {
-  const error = await client().models.retrieve("gpt-5-ultra").catch((e) => e);
+  const error = await client()
+    .models.retrieve("gpt-5-ultra")
+    .catch((e) => e);
   expect(error).toBeInstanceOf(OpenAI.NotFoundError);
-  expect(error.error).toMatchObject({ type: "invalid_request_error", code: "model_not_found", message: 'model "gpt-5-ultra" is not configured' });
+  expect(error.error).toMatchObject({
+    type: "invalid_request_error",
+    code: "model_not_found",
+    message: 'model "gpt-5-ultra" is not configured',
+  });
 });
 
 test("an unknown path under /v1 is a 404 in OpenAI's shape too", async () => {

@@ -10,10 +10,14 @@ import { APICallError, generateText, jsonSchema, streamText, tool } from "ai";
 import { serviceOverThreeFamilies } from "./door-services";
 
 const running = serviceOverThreeFamilies();
-const compatible = () => createOpenAICompatible({ name: "gateway", baseURL: `${running().svc.url}/v1`, apiKey: "unused", includeUsage: true });
+const compatible = () =>
+  createOpenAICompatible({ name: "gateway", baseURL: `${running().svc.url}/v1`, apiKey: "unused", includeUsage: true });
 const anthropic = () => createAnthropic({ baseURL: `${running().svc.url}/v1`, apiKey: "unused" });
 const tools = {
-  get_weather: tool({ description: "Weather for a city", inputSchema: jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }) }),
+  get_weather: tool({
+    description: "Weather for a city",
+    inputSchema: jsonSchema<{ city: string }>({ type: "object", properties: { city: { type: "string" } }, required: ["city"] }),
+  }),
 };
 
 describe("@ai-sdk/openai-compatible", () => {
@@ -85,7 +89,11 @@ describe("@ai-sdk/anthropic", () => {
 
   test("an upstream rate limit is an APICallError with status 429, retryable", async () => {
     const { anthropic: fake } = running();
-    fake.answer(() => ({ status: 429, headers: { "content-type": "application/json", "retry-after": "3" }, body: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }) }));
+    fake.answer(() => ({
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": "3" },
+      body: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }),
+    }));
     const error = await generateText({ model: anthropic()("claude"), prompt: "hi", maxRetries: 0 }).catch((e) => e);
     expect(APICallError.isInstance(error)).toBe(true);
     expect(error.statusCode).toBe(429);

@@ -19,7 +19,9 @@ test("a JSON request whose client disconnects aborts the upstream call and is ac
   // The upstream holds its answer back: the JSON body never comes while the client waits.
   fake.answer(() => ({ status: 200, headers: { "content-type": "application/json" }, hangBeforeHeaders: true }));
   const controller = new AbortController();
-  const pending = svc.post({ model: "m", messages: [{ role: "user", content: "hi" }], context: { userId: "u-7" } }, { signal: controller.signal }).catch((e) => e);
+  const pending = svc
+    .post({ model: "m", messages: [{ role: "user", content: "hi" }], context: { userId: "u-7" } }, { signal: controller.signal })
+    .catch((e) => e);
   while (fake.requests.length === 0) await Bun.sleep(10);
   controller.abort();
   expect(await pending).toBeInstanceOf(Error);
@@ -27,7 +29,14 @@ test("a JSON request whose client disconnects aborts the upstream call and is ac
   await Promise.race([upstream.ended, Bun.sleep(3000)]);
   expect(upstream.clientClosed).toBe(true);
   const [event] = await svc.sink.waitFor(1);
-  expect(event).toMatchObject({ status: "cancelled", stream: false, finishReason: null, error: null, context: { userId: "u-7" }, provider: "openai" });
+  expect(event).toMatchObject({
+    status: "cancelled",
+    stream: false,
+    finishReason: null,
+    error: null,
+    context: { userId: "u-7" },
+    provider: "openai",
+  });
   expect(event!.inputTokens).toBeGreaterThan(0);
   expect(event!.usageSource).toBe("estimated");
   const metrics = await (await fetch(`${svc.url}/metrics`)).text();

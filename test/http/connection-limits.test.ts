@@ -101,8 +101,7 @@ test("after a stream ends, its keep-alive connection has the idle limit again", 
 }, 15_000);
 
 test("a body that never finishes arriving is cut", async () => {
-  const head =
-    "POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+  const head = "POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n";
   const { closedAfterMs } = await rawExchange(`${head}{"model":"slow",`, 8000);
   expect(closedAfterMs).not.toBeNull();
   expect(closedAfterMs!).toBeLessThan(6000);

@@ -30,7 +30,10 @@ test("health is 503 before the mapping is loaded, ok after, 503 while draining",
   await service.loadMapping();
   const after = await health();
   expect(after.status).toBe(200);
-  expect(await after.json()).toMatchObject({ status: "ok", checks: { mapping: { status: "ok", models: 2 }, usageEvents: { sink: "log", state: "ok", pending: 0 } } });
+  expect(await after.json()).toMatchObject({
+    status: "ok",
+    checks: { mapping: { status: "ok", models: 2 }, usageEvents: { sink: "log", state: "ok", pending: 0 } },
+  });
   const stopping = service.stop(200);
   const draining = await health().catch(() => null);
   if (draining) expect(draining.status).toBe(503);
@@ -69,7 +72,9 @@ test("metrics count requests, tokens, time to first token and the gateway's own 
 test("the mock answers with a tool call when the request offers tools", async () => {
   const svc = await startService({ mapping: DEMO_MAPPING });
   try {
-    const body: any = await (await svc.post({ model: "demo", messages: [{ role: "user", content: "weather?" }], tools: [{ name: "get_weather" }] })).json();
+    const body: any = await (
+      await svc.post({ model: "demo", messages: [{ role: "user", content: "weather?" }], tools: [{ name: "get_weather" }] })
+    ).json();
     expect(body.output).toEqual([{ type: "tool_call", id: expect.any(String), name: "get_weather", arguments: '{"input":"weather?"}' }]);
     expect(body.finishReason).toBe("tool_calls");
   } finally {
@@ -79,14 +84,25 @@ test("the mock answers with a tool call when the request offers tools", async ()
 
 test("the log sink writes one JSON line per usage event", async () => {
   const lines: string[] = [];
-  const svc = await startService({ mapping: DEMO_MAPPING, sink: new LogUsageSink((l) => lines.push(l)), env: { EVENTS_INCLUDE_MESSAGES: "false" } });
+  const svc = await startService({
+    mapping: DEMO_MAPPING,
+    sink: new LogUsageSink((l) => lines.push(l)),
+    env: { EVENTS_INCLUDE_MESSAGES: "false" },
+  });
   try {
     await (await svc.post({ model: "demo", messages: [{ role: "user", content: "secret words" }], context: { userId: "u-1" } })).json();
     flushAfterResponse(); // the event reaches the sink a turn after the answer
     expect(lines).toHaveLength(1);
     expect(lines[0]!.endsWith("\n")).toBe(true);
     const { event } = JSON.parse(lines[0]!);
-    expect(event).toMatchObject({ model: "demo", provider: "mock", status: "success", messages: null, context: { userId: "u-1" }, auth: null });
+    expect(event).toMatchObject({
+      model: "demo",
+      provider: "mock",
+      status: "success",
+      messages: null,
+      context: { userId: "u-1" },
+      auth: null,
+    });
     expect(lines[0]).not.toContain("secret words");
   } finally {
     await svc.stop();

@@ -97,7 +97,9 @@ describe("content type", () => {
       expect(await res.json()).toMatchObject({ statusCode: 415, error: "Unsupported Media Type", code: "unsupported_media_type" });
     }
     const none = parseRaw(
-      await raw(`POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${JSON.stringify(ok).length}\r\nConnection: close\r\n\r\n${JSON.stringify(ok)}`),
+      await raw(
+        `POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${JSON.stringify(ok).length}\r\nConnection: close\r\n\r\n${JSON.stringify(ok)}`,
+      ),
     );
     expect(none.status).toBe(415);
     expect(none.body.code).toBe("unsupported_media_type");
@@ -115,7 +117,9 @@ describe("content type", () => {
 
 test("a declared size far over the limit gets our 413 with a body and a request id, not an empty one", async () => {
   const answer = parseRaw(
-    await raw("POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 107374182400\r\nx-request-id: huge-1\r\n\r\n{"),
+    await raw(
+      "POST /api/v1/completions HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 107374182400\r\nx-request-id: huge-1\r\n\r\n{",
+    ),
   );
   expect(answer.status).toBe(413);
   expect(answer.headers["x-request-id"]).toBe("huge-1");

@@ -59,8 +59,14 @@ test("stop() lets a JSON request in flight finish and accounts it; a stream past
   const svc: Harness = await startService({ mapping: mappingFor(upstream) });
   cleanup.push(() => svc.stop());
 
-  const json = svc.post({ model: "slow", messages: [{ role: "user", content: "hi" }] }, { headers: { "content-type": "application/json", "x-request-id": "json-1" } });
-  const stream = await svc.post({ model: "long", stream: true, messages: [{ role: "user", content: "hi" }] }, { headers: { "content-type": "application/json", "x-request-id": "stream-1" } });
+  const json = svc.post(
+    { model: "slow", messages: [{ role: "user", content: "hi" }] },
+    { headers: { "content-type": "application/json", "x-request-id": "json-1" } },
+  );
+  const stream = await svc.post(
+    { model: "long", stream: true, messages: [{ role: "user", content: "hi" }] },
+    { headers: { "content-type": "application/json", "x-request-id": "stream-1" } },
+  );
   expect(stream.status).toBe(200);
   while (upstream.requests.length === 0) await Bun.sleep(10);
 
@@ -153,7 +159,10 @@ test("a JSON request still waiting when the grace ends gets 503 unavailable, its
   const svc: Harness = await startService({ mapping: mappingFor(upstream) });
   cleanup.push(() => svc.stop());
 
-  const json = svc.post({ model: "slow", messages: [{ role: "user", content: "hi" }] }, { headers: { "content-type": "application/json", "x-request-id": "json-late" } });
+  const json = svc.post(
+    { model: "slow", messages: [{ role: "user", content: "hi" }] },
+    { headers: { "content-type": "application/json", "x-request-id": "json-late" } },
+  );
   while (upstream.requests.length === 0) await Bun.sleep(10);
   const started = performance.now();
   await svc.service.stop(300);
@@ -165,5 +174,9 @@ test("a JSON request still waiting when the grace ends gets 503 unavailable, its
   await Promise.race([upstream.requests[0]!.ended, Bun.sleep(2000)]);
   expect(upstream.requests[0]!.clientClosed).toBe(true);
   expect(upstream.requests).toHaveLength(1); // not retried
-  expect(svc.sink.events.find((e) => e.requestId === "json-late")).toMatchObject({ status: "error", finishReason: "error", error: { code: "unavailable" } });
+  expect(svc.sink.events.find((e) => e.requestId === "json-late")).toMatchObject({
+    status: "error",
+    finishReason: "error",
+    error: { code: "unavailable" },
+  });
 }, 15_000);

@@ -33,7 +33,13 @@ describe("request validation", () => {
       context: { userId: "u1", conversationId: "c1" },
       messages: [
         { role: "developer", content: "be brief" },
-        { role: "user", content: [{ type: "text", text: "hi" }, { type: "image", url: "https://example.com/a.png" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "hi" },
+            { type: "image", url: "https://example.com/a.png" },
+          ],
+        },
         { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "t", arguments: "{}" }] },
         { role: "tool", toolCallId: "c1", content: "done" },
       ],
@@ -42,7 +48,15 @@ describe("request validation", () => {
   });
 
   test("unknown fields are rejected with a did-you-mean hint", async () => {
-    const { status, body } = await problems({ ...ok, max_tokens: 10, top_p: 1, tool_choice: "auto", response_format: { type: "text" }, maxTokens: 5, banana: 1 });
+    const { status, body } = await problems({
+      ...ok,
+      max_tokens: 10,
+      top_p: 1,
+      tool_choice: "auto",
+      response_format: { type: "text" },
+      maxTokens: 5,
+      banana: 1,
+    });
     expect(status).toBe(400);
     expect(body.code).toBe("invalid_request");
     expect(body.statusCode).toBe(400);
@@ -124,7 +138,10 @@ describe("request validation", () => {
   });
 
   test("both tool shapes are accepted", async () => {
-    const res = await svc.post({ ...ok, tools: [{ name: "a" }, { type: "function", function: { name: "b", description: "B", parameters: { type: "object" } } }] });
+    const res = await svc.post({
+      ...ok,
+      tools: [{ name: "a" }, { type: "function", function: { name: "b", description: "B", parameters: { type: "object" } } }],
+    });
     expect(res.status).toBe(200);
     const body: any = await res.json();
     expect(body.output[0]).toMatchObject({ type: "tool_call", name: "a" });
@@ -133,7 +150,12 @@ describe("request validation", () => {
   test("an unknown model is 404 model_not_found", async () => {
     const res = await svc.post({ ...ok, model: "gpt-5x" });
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ statusCode: 404, error: "Not Found", code: "model_not_found", message: 'model "gpt-5x" is not configured' });
+    expect(await res.json()).toMatchObject({
+      statusCode: 404,
+      error: "Not Found",
+      code: "model_not_found",
+      message: 'model "gpt-5x" is not configured',
+    });
   });
 
   test("a body over the limit is 413", async () => {

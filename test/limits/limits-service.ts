@@ -20,7 +20,10 @@ export const LIMITS_MAPPING = {
     m: { targets: [{ provider: "short", deploymentName: "mock" }] },
     m2: { targets: [{ provider: "short", deploymentName: "mock" }] },
     long: { targets: [{ provider: "long", deploymentName: "mock" }] },
-    priced: { targets: [{ provider: "short", deploymentName: "mock" }], pricing: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 } },
+    priced: {
+      targets: [{ provider: "short", deploymentName: "mock" }],
+      pricing: { inputPerMillion: 1_000_000, outputPerMillion: 1_000_000 },
+    },
   },
 };
 

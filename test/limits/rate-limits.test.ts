@@ -110,7 +110,10 @@ describe("tokens per minute", () => {
     // ~10 input tokens estimated: admitted; the answer is ~200 tokens and streams to its end.
     const first = await s.complete({ model: "long", stream: true });
     expect(first.status).toBe(200);
-    const lines = (await first.text()).trim().split("\n").map((l) => JSON.parse(l));
+    const lines = (await first.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "stop" });
     await settled(s, 1);
     const used = s.sink.events[0]!.inputTokens + s.sink.events[0]!.outputTokens;
@@ -181,7 +184,11 @@ describe("the front doors", () => {
 
 describe("GET /api/v1/limits", () => {
   test("shows the authenticated caller its own limits and what is left; refuses the unauthenticated", async () => {
-    const s = await start({ default: { requestsPerMinute: 10, spendPerDay: 20 }, models: { m2: { tokensPerMinute: 1000 } }, keys: { beta: { requestsPerMinute: 2 } } });
+    const s = await start({
+      default: { requestsPerMinute: 10, spendPerDay: 20 },
+      models: { m2: { tokensPerMinute: 1000 } },
+      keys: { beta: { requestsPerMinute: 2 } },
+    });
     expect((await s.complete({ model: "m" })).status).toBe(200);
     expect((await s.complete({ model: "m2" })).status).toBe(200);
     await settled(s, 2);
@@ -209,9 +216,15 @@ describe("configuration", () => {
   });
 
   test("a wrong limits config stops the start, naming the setting and the field", async () => {
-    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS: '{"default":{"requestsPerMinut":1}}' })).rejects.toThrow(LimitsConfigError);
-    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS: '{"default":{"requestsPerMinute":-1}}' })).rejects.toThrow("LIMITS: default.requestsPerMinute");
-    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS_CONFIG_PATH: "/nonexistent/limits.json" })).rejects.toThrow("LIMITS_CONFIG_PATH=/nonexistent/limits.json: cannot read the file (ENOENT)");
+    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS: '{"default":{"requestsPerMinut":1}}' })).rejects.toThrow(
+      LimitsConfigError,
+    );
+    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS: '{"default":{"requestsPerMinute":-1}}' })).rejects.toThrow(
+      "LIMITS: default.requestsPerMinute",
+    );
+    await expect(startLimitedService({ REDIS_URL: redis.url, LIMITS_CONFIG_PATH: "/nonexistent/limits.json" })).rejects.toThrow(
+      "LIMITS_CONFIG_PATH=/nonexistent/limits.json: cannot read the file (ENOENT)",
+    );
   });
 
   test("health reports the limits check", async () => {

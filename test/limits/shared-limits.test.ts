@@ -60,7 +60,9 @@ describe("one limit across three replicas", () => {
     // Admitted only while the estimate fitted: the total overshoots by at most one round's outputs.
     expect(tokens).toBeLessThanOrEqual(400 + 3 * perRequest);
     expect(served).toBeLessThan(60);
-    const standing = (await (await fetch(`${replicas[1]!.url}/api/v1/limits`, { headers: BETA })).json()) as { limits: { tokensPerMinute: { used: number } }[] };
+    const standing = (await (await fetch(`${replicas[1]!.url}/api/v1/limits`, { headers: BETA })).json()) as {
+      limits: { tokensPerMinute: { used: number } }[];
+    };
     expect(standing.limits[0]!.tokensPerMinute.used).toBe(tokens);
   });
 });

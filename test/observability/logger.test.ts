@@ -16,7 +16,14 @@ test("a line has time, level, msg, the bindings and the fields, in that order, a
   expect(lines[0]!.endsWith("}\n")).toBe(true);
   const line = JSON.parse(lines[0]!);
   expect(Object.keys(line)).toEqual(["time", "level", "msg", "service", "requestId", "model", "status", "tokens"]);
-  expect(line).toMatchObject({ level: "info", msg: "completion finished", service: "completion-service", requestId: "r-1", model: "m", tokens: 3 });
+  expect(line).toMatchObject({
+    level: "info",
+    msg: "completion finished",
+    service: "completion-service",
+    requestId: "r-1",
+    model: "m",
+    tokens: 3,
+  });
   expect(Date.parse(line.time)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
   expect(Date.parse(line.time)).toBeLessThanOrEqual(Date.now());
 });
@@ -47,7 +54,7 @@ test("a field named like a binding or a line key wins, once, as an object spread
 
 test("errors among the fields are written as name and message; strings with quotes stay valid JSON", () => {
   const { lines, log } = capture();
-  log.error('upstream said "no"\n', { error: new TypeError("bad \"thing\""), detail: "a\u2028b" });
+  log.error('upstream said "no"\n', { error: new TypeError('bad "thing"'), detail: "a\u2028b" });
   const line = JSON.parse(lines[0]!);
   expect(line.msg).toBe('upstream said "no"\n');
   expect(line.error).toEqual({ name: "TypeError", message: 'bad "thing"' });

@@ -21,7 +21,9 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 
-const rules = (Bun.YAML.parse(await Bun.file(join(dir, "alerts.yml")).text()) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const rules = (Bun.YAML.parse(await Bun.file(join(dir, "alerts.yml")).text()) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
 
 test("promtool check rules accepts alerts.yml", () => {
   const result = promtool("check", "rules", "alerts.yml");
@@ -40,7 +42,9 @@ test("every alert has a summary, a description and a runbook, and a unit test wh
   const tests = Bun.YAML.parse(await Bun.file(join(dir, "alerts.test.yml")).text()) as {
     tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
   };
-  const firingTested = new Set(tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)));
+  const firingTested = new Set(
+    tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)),
+  );
   const alerts = rules.filter((r) => r.alert);
   expect(alerts.length).toBeGreaterThanOrEqual(10);
   for (const rule of alerts) {

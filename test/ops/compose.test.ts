@@ -49,7 +49,10 @@ function hostPath(s: Obj, containerPath: string): string | undefined {
 }
 
 test("docker-compose accepts the compose file", () => {
-  const run = Bun.spawnSync([tool("docker-compose", "docker-compose"), "-f", composeFile, "config", "-q"], { stdout: "pipe", stderr: "pipe" });
+  const run = Bun.spawnSync([tool("docker-compose", "docker-compose"), "-f", composeFile, "config", "-q"], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   expect(run.stderr.toString()).toBe("");
   expect(run.exitCode).toBe(0);
 }, 30_000);
@@ -91,12 +94,16 @@ test("Grafana: the provisioned datasource is the compose Prometheus, and the das
   const grafana = services.grafana!;
   const provisioning = hostPath(grafana, "/etc/grafana/provisioning")!;
   const datasources = Bun.YAML.parse(await Bun.file(join(provisioning, "datasources/prometheus.yml")).text()) as Obj;
-  expect(datasources.datasources).toEqual([expect.objectContaining({ type: "prometheus", url: "http://prometheus:9090", isDefault: true })]);
+  expect(datasources.datasources).toEqual([
+    expect.objectContaining({ type: "prometheus", url: "http://prometheus:9090", isDefault: true }),
+  ]);
   const providers = Bun.YAML.parse(await Bun.file(join(provisioning, "dashboards/completion-service.yml")).text()) as Obj;
   const path = providers.providers[0].options.path;
   const mounted = binds(grafana).filter(([, target]) => dirname(target) === path);
   expect(mounted.map(([source]) => source)).toEqual([join(root, "deploy/grafana/completion-service.json")]);
-  expect(hostPath(grafana, grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH)).toBe(join(root, "deploy/grafana/completion-service.json"));
+  expect(hostPath(grafana, grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH)).toBe(
+    join(root, "deploy/grafana/completion-service.json"),
+  );
 });
 
 let broker: PrivateBroker;
@@ -107,7 +114,10 @@ beforeAll(async () => {
   const rabbitmq = services.rabbitmq!;
   const conf = binds(rabbitmq).find(([, target]) => target.startsWith("/etc/rabbitmq/conf.d/"))!;
   confDir = mkdtempSync(join(tmpdir(), "compose-rabbitmq-conf-"));
-  const text = (await Bun.file(conf[0]).text()).replace(/^(definitions\.local\.path\s*=\s*)(\S+)$/m, (_, key, path) => key + hostPath(rabbitmq, path));
+  const text = (await Bun.file(conf[0]).text()).replace(
+    /^(definitions\.local\.path\s*=\s*)(\S+)$/m,
+    (_, key, path) => key + hostPath(rabbitmq, path),
+  );
   writeFileSync(join(confDir, "20-completion-service.conf"), text);
   // Started by hand to hand rabbitmq-server the conf.d directory; the helper stops and removes it.
   broker = await createPrivateBroker({ start: false });
@@ -136,15 +146,26 @@ test("RabbitMQ boots with the definitions: the service's usage events reach the 
   const sink = await createRabbitSink(settings, silentLogger);
   const svc = await startService({ mapping: DEMO_MAPPING, sink });
   try {
-    const response = await svc.post({ model: "demo", messages: [{ role: "user", content: "hi" }] }, { headers: { "content-type": "application/json", "x-request-id": "compose-stack-check" } });
+    const response = await svc.post(
+      { model: "demo", messages: [{ role: "user", content: "hi" }] },
+      { headers: { "content-type": "application/json", "x-request-id": "compose-stack-check" } },
+    );
     expect(response.status).toBe(200);
     await response.text();
     // Read as billing would, with the definitions' administrator (no guest user once they are loaded).
-    const definitions = (await Bun.file(join(composeDir, "rabbitmq/definitions.json")).json()) as { users: { name: string; password: string; tags: string }[] };
+    const definitions = (await Bun.file(join(composeDir, "rabbitmq/definitions.json")).json()) as {
+      users: { name: string; password: string; tags: string }[];
+    };
     const admin = definitions.users.find((u) => u.tags.includes("administrator"))!;
     const reader = `amqp://${admin.name}:${admin.password}@127.0.0.1:${broker.port}`;
-    const received = await consumeUsageEvents(reader, "billing.usage-events", (r) => r.some((e) => e.body.requestId === "compose-stack-check"));
-    expect(received.map((e) => [e.exchange, e.routingKey, e.body.requestId])).toContainEqual(["llm.transactions", "completion.transaction", "compose-stack-check"]);
+    const received = await consumeUsageEvents(reader, "billing.usage-events", (r) =>
+      r.some((e) => e.body.requestId === "compose-stack-check"),
+    );
+    expect(received.map((e) => [e.exchange, e.routingKey, e.body.requestId])).toContainEqual([
+      "llm.transactions",
+      "completion.transaction",
+      "compose-stack-check",
+    ]);
   } finally {
     await svc.stop();
     rmSync(spool, { recursive: true, force: true });

@@ -72,7 +72,9 @@ test("exits 1 with one line, quickly, when nothing listens", async () => {
   const port = await freePort();
   const result = await healthcheck(port);
   expect(result.exitCode).toBe(1);
-  expect(result.stdout).toBe(`healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready: connection refused (nothing listening)\n`);
+  expect(result.stdout).toBe(
+    `healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready: connection refused (nothing listening)\n`,
+  );
   expect(result.seconds).toBeLessThan(10);
 }, 30_000);
 

@@ -32,7 +32,9 @@ const only = (op: string) => {
   expect(found.map(() => op)).toEqual([op]);
   return found[0]!;
 };
-const env: Record<string, string> = Object.fromEntries(all("ENV").flatMap((a) => a.split(/\s+/).map((kv) => kv.split("=", 2) as [string, string])));
+const env: Record<string, string> = Object.fromEntries(
+  all("ENV").flatMap((a) => a.split(/\s+/).map((kv) => kv.split("=", 2) as [string, string])),
+);
 const entrypoint = JSON.parse(only("ENTRYPOINT")) as string[];
 const healthcheck = JSON.parse(only("HEALTHCHECK").replace(/^.*?CMD\s+/, "")) as string[];
 
@@ -99,9 +101,17 @@ describe("the binary the image ships", () => {
 
   test("the binary answers its HEALTHCHECK: 0 once ready, 1 when nothing listens", async () => {
     const port = await freePort();
-    expect(runHealthcheck(port)).toEqual({ exitCode: 1, stdout: `healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready: connection refused (nothing listening)\n` });
+    expect(runHealthcheck(port)).toEqual({
+      exitCode: 1,
+      stdout: `healthcheck: not ready, http://127.0.0.1:${port}/api/v1/health/ready: connection refused (nothing listening)\n`,
+    });
     // The image's environment; only the spool moves to a scratch directory.
-    proc = Bun.spawn([binary], { cwd: dir, env: { ...env, PORT: String(port), EVENTS_SPOOL_DIR: join(dir, "spool") }, stdout: "ignore", stderr: "pipe" });
+    proc = Bun.spawn([binary], {
+      cwd: dir,
+      env: { ...env, PORT: String(port), EVENTS_SPOOL_DIR: join(dir, "spool") },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
     let result = runHealthcheck(port);
     for (let i = 0; i < 100 && result.exitCode !== 0; i++) {
       await Bun.sleep(50);

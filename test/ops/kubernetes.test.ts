@@ -25,7 +25,9 @@ interface Manifest {
   doc: Obj;
 }
 
-const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 const manifests: Manifest[] = [];
 for (const file of files) {
   const parsed = Bun.YAML.parse(await Bun.file(join(dir, file)).text()) as Obj | Obj[];
@@ -43,7 +45,13 @@ function one(kind: string, name?: string): Obj {
 function matches(selector: Obj, labels: Obj): boolean {
   const exact = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const expressions = (selector.matchExpressions ?? []).every((e: Obj) =>
-    e.operator === "DoesNotExist" ? !(e.key in labels) : e.operator === "Exists" ? e.key in labels : e.operator === "In" ? e.values.includes(labels[e.key]) : !e.values.includes(labels[e.key]),
+    e.operator === "DoesNotExist"
+      ? !(e.key in labels)
+      : e.operator === "Exists"
+        ? e.key in labels
+        : e.operator === "In"
+          ? e.values.includes(labels[e.key])
+          : !e.values.includes(labels[e.key]),
   );
   return exact && expressions;
 }
@@ -55,7 +63,15 @@ const config = one("ConfigMap").data as Record<string, string>;
 const secret = one("Secret").stringData as Record<string, string>;
 
 test("every object validates against the Kubernetes API schema", async () => {
-  expect(apiObjects.map((m) => m.doc.kind).sort()).toEqual(["ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet"]);
+  expect(apiObjects.map((m) => m.doc.kind).sort()).toEqual([
+    "ConfigMap",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Secret",
+    "Service",
+    "Service",
+    "StatefulSet",
+  ]);
   const problems: string[] = [];
   for (const { file, doc } of apiObjects) {
     const module = await import(`kubernetes-models/${doc.apiVersion}/${doc.kind}`);
@@ -71,7 +87,9 @@ test("every object validates against the Kubernetes API schema", async () => {
 test("no object has a field the Kubernetes API does not know (a misspelt probe setting, say)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "k8s-fields-"));
   try {
-    const lines = apiObjects.map(({ doc }, i) => `import type { I${doc.kind} as T${i} } from "kubernetes-models/${doc.apiVersion}/${doc.kind}";`);
+    const lines = apiObjects.map(
+      ({ doc }, i) => `import type { I${doc.kind} as T${i} } from "kubernetes-models/${doc.apiVersion}/${doc.kind}";`,
+    );
     apiObjects.forEach(({ file, doc }, i) => lines.push(`// ${file}\nexport const o${i}: T${i} = ${JSON.stringify(doc, null, 2)};`));
     writeFileSync(join(scratch, "manifests.ts"), lines.join("\n"));
     writeFileSync(
@@ -90,7 +108,10 @@ test("no object has a field the Kubernetes API does not know (a misspelt probe s
         files: ["manifests.ts"],
       }),
     );
-    const tsc = Bun.spawnSync([join(root, "node_modules/.bin/tsc"), "-p", join(scratch, "tsconfig.json")], { stdout: "pipe", stderr: "pipe" });
+    const tsc = Bun.spawnSync([join(root, "node_modules/.bin/tsc"), "-p", join(scratch, "tsconfig.json")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(tsc.stdout.toString() + tsc.stderr.toString()).toBe("");
     expect(tsc.exitCode).toBe(0);
   } finally {
@@ -153,7 +174,11 @@ test("probes on the live and ready endpoints, and they answer 200 on the real se
 
 test("non-root, read-only root filesystem, and the spool on the pod's own persistent volume", () => {
   expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, fsGroup: 65532 });
-  expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+  expect(container.securityContext).toMatchObject({
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+  });
   const spoolMount = container.volumeMounts.find((m: Obj) => m.mountPath === config.EVENTS_SPOOL_DIR);
   expect(spoolMount).toBeDefined();
   // A claim per pod from volumeClaimTemplates, kept on scale-down: not an emptyDir, which a pod's

@@ -68,7 +68,14 @@ test("every route of the service is documented, with its responses", () => {
     .flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`))
     .sort();
   expect(documented).toEqual(routes);
-  expect(routes).toEqual(["get /api/v1/health", "get /api/v1/health/live", "get /api/v1/health/ready", "get /api/v1/limits", "get /metrics", "post /api/v1/completions"]);
+  expect(routes).toEqual([
+    "get /api/v1/health",
+    "get /api/v1/health/live",
+    "get /api/v1/health/ready",
+    "get /api/v1/limits",
+    "get /metrics",
+    "post /api/v1/completions",
+  ]);
   const completions = doc.paths["/api/v1/completions"].post;
   expect(Object.keys(completions.responses).sort()).toEqual(["200", "400", "401", "404", "413", "429", "500", "502", "503", "504"]);
   expect(Object.keys(completions.responses["200"].content).sort()).toEqual(["application/json", "application/x-ndjson"]);
@@ -90,7 +97,19 @@ test("the chunk union is a oneOf told apart by type, one branch per chunk type",
   expect(chunk.discriminator).toEqual({ propertyName: "type" });
   const types = chunk.oneOf.map((branch: any) => branch.properties.type.const);
   expect(types.sort()).toEqual([...StreamChunkTypes].sort());
-  expect(types).toEqual(expect.arrayContaining(["text_delta_start", "text_delta", "text_delta_end", "tool_call_start", "tool_call_delta", "tool_call_end", "usage", "finish", "error"]));
+  expect(types).toEqual(
+    expect.arrayContaining([
+      "text_delta_start",
+      "text_delta",
+      "text_delta_end",
+      "tool_call_start",
+      "tool_call_delta",
+      "tool_call_end",
+      "usage",
+      "finish",
+      "error",
+    ]),
+  );
 });
 
 function expectValid(schema: TSchema, value: unknown): void {
@@ -110,13 +129,18 @@ test("real answers validate: JSON, streamed text and tool calls, errors, health"
   expectValid(CompletionAnswerSchema, await (await svc.post({ model: "demo", messages, tools: [{ name: "lookup" }] })).json());
 
   const seen = new Set<string>();
-  for (const body of [{ model: "demo", messages, stream: true }, { model: "demo", messages, stream: true, tools: [{ name: "lookup" }] }]) {
+  for (const body of [
+    { model: "demo", messages, stream: true },
+    { model: "demo", messages, stream: true, tools: [{ name: "lookup" }] },
+  ]) {
     for (const chunk of await readNdjson(await svc.post(body))) {
       expectValidChunk(chunk);
       seen.add(chunk.type);
     }
   }
-  expect([...seen]).toEqual(expect.arrayContaining(["text_delta_start", "text_delta_end", "tool_call_start", "tool_call_end", "usage", "finish"]));
+  expect([...seen]).toEqual(
+    expect.arrayContaining(["text_delta_start", "text_delta_end", "tool_call_start", "tool_call_end", "usage", "finish"]),
+  );
 
   for (const [body, status] of [
     [{ model: "demo" }, 400],

@@ -16,7 +16,16 @@ const USAGE = { input_tokens: 12, cache_creation_input_tokens: 0, cache_read_inp
 
 /** A Messages body as Anthropic words it, with the given content and stop reason. */
 function message(content: unknown[], stopReason: string | null) {
-  return { id: "msg_01QCfake", type: "message", role: "assistant", model: "claude-sonnet-4-5", content, stop_reason: stopReason, stop_sequence: null, usage: USAGE };
+  return {
+    id: "msg_01QCfake",
+    type: "message",
+    role: "assistant",
+    model: "claude-sonnet-4-5",
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: USAGE,
+  };
 }
 
 let anthropic: AnthropicFake;
@@ -26,9 +35,14 @@ const services: Record<string, Harness> = {};
 beforeAll(async () => {
   anthropic = await startAnthropicFake({ apiKey: "sk-ant" });
   bedrock = await startBedrockFake({ region: REGION, credentials: AWS });
-  services.anthropic = await startService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant", baseUrl: anthropic.url }, "claude-sonnet-4-5") });
+  services.anthropic = await startService({
+    mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant", baseUrl: anthropic.url }, "claude-sonnet-4-5"),
+  });
   services.anthropic_bedrock = await startService({
-    mapping: singleTargetMapping({ type: "anthropic_bedrock", region: REGION, endpoint: bedrock.url, ...AWS }, "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+    mapping: singleTargetMapping(
+      { type: "anthropic_bedrock", region: REGION, endpoint: bedrock.url, ...AWS },
+      "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    ),
   });
 });
 

@@ -3,7 +3,17 @@ import { describe, expect, test } from "bun:test";
 import { anthropicError, startAnthropicFake, type AnthropicFake } from "../fakes/anthropic/anthropic-fake";
 import { answeringTextPieces } from "../fakes/anthropic/text-pieces";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelMidStream, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  cancelMidStream,
+  clientDisconnectTests,
+  closedWithin,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+  withService,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: AnthropicFake;
@@ -104,7 +114,11 @@ describe("anthropic: streaming", () => {
     ]);
     const sent = fake.requests[0]!.body;
     expect(sent.tools).toEqual([
-      { name: "get_weather", description: "Weather for a city", input_schema: { type: "object", properties: { city: { type: "string" } } } },
+      {
+        name: "get_weather",
+        description: "Weather for a city",
+        input_schema: { type: "object", properties: { city: { type: "string" } } },
+      },
       { name: "get_time", input_schema: { type: "object", properties: {} } },
     ]);
     expect(sent.tool_choice).toEqual({ type: "auto" });
@@ -118,7 +132,13 @@ describe("anthropic: streaming", () => {
       messages: [
         { role: "system", content: "Be terse." },
         { role: "developer", content: "Use metric units." },
-        { role: "user", content: [{ type: "text", text: "Weather and time in Paris?" }, { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather and time in Paris?" },
+            { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" },
+          ],
+        },
         { role: "user", content: [{ type: "image", url: "https://example.com/paris.jpg" }] },
         {
           role: "assistant",
@@ -234,7 +254,12 @@ describe("anthropic: streaming", () => {
       await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools, responseFormat: { type: "json_object" } }),
     );
     expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "tool_call_end")).toEqual({ type: "tool_call_end", id: "toolu_w", name: "get_weather", arguments: '{"city":"Paris"}' });
+    expect(lines.find((l) => l.type === "tool_call_end")).toEqual({
+      type: "tool_call_end",
+      id: "toolu_w",
+      name: "get_weather",
+      arguments: '{"city":"Paris"}',
+    });
     expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "tool_calls" });
     const sent = fake.requests[0]!.body;
     expect(sent.tools.map((t: { name: string }) => t.name)).toEqual(["get_weather", "get_time", "json_response"]);
@@ -275,14 +300,23 @@ describe("anthropic: streaming", () => {
   });
 
   test("an unknown event type mid-stream is ignored", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["a"] }, { type: "text", pieces: ["b"] }], unknownEvent: true }));
+    fake.answer(() => ({
+      blocks: [
+        { type: "text", pieces: ["a"] },
+        { type: "text", pieces: ["b"] },
+      ],
+      unknownEvent: true,
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     expect(grammarViolations(lines)).toEqual([]);
     expect(streamedText(lines)).toBe("ab");
   });
 
   test("a mid-stream error event becomes error, usage, finish:error", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
+    fake.answer(() => ({
+      blocks: [{ type: "text", pieces: ["Partial"] }],
+      midStreamError: { type: "overloaded_error", message: "Overloaded" },
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
@@ -309,20 +343,26 @@ describe("anthropic: streaming", () => {
   });
 
   test("a tool call cut by a reset is never closed", async () => {
-    fake.answer(() => ({ blocks: [{ type: "tool_use", id: "toolu_x", name: "get_weather", argumentPieces: ['{"ci'] }], resetAfterContent: true }));
+    fake.answer(() => ({
+      blocks: [{ type: "tool_use", id: "toolu_x", name: "get_weather", argumentPieces: ['{"ci'] }],
+      resetAfterContent: true,
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools }));
     expectStreamFailed(lines);
     expect(lines.some((l) => l.type === "tool_call_end")).toBe(false);
   });
 
   test("the provider's total timeout ends a stalled stream with upstream_timeout", async () => {
-    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL) }, async (slow) => {
-      fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
-      const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
-      const error = expectStreamFailed(lines);
-      expect(error).toMatchObject({ code: "upstream_timeout" });
-      expect(await closedWithin(fake.requests[0]!)).toBe(true);
-    });
+    await withService(
+      { mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-test", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT, MODEL) },
+      async (slow) => {
+        fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Stalled"] }], hangAfterContent: true }));
+        const lines = await readNdjson(await slow.post({ model: MODEL, messages: user, stream: true }));
+        const error = expectStreamFailed(lines);
+        expect(error).toMatchObject({ code: "upstream_timeout" });
+        expect(await closedWithin(fake.requests[0]!)).toBe(true);
+      },
+    );
   });
 
   test("client disconnect aborts the upstream request at once, even while it sends nothing", async () => {
@@ -338,8 +378,17 @@ describe("anthropic: streaming", () => {
 
 describe("anthropic: JSON answers", () => {
   test("text, usage and the requested model name", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Hello! How can I help you?"] }], usage: { input: 25, output: 8, cacheRead: 10 } }));
-    const res = await svc.post({ model: MODEL, messages: [{ role: "system", content: "Be kind." }, ...user], temperature: 0.7, stop: "END", seed: 7 });
+    fake.answer(() => ({
+      blocks: [{ type: "text", pieces: ["Hello! How can I help you?"] }],
+      usage: { input: 25, output: 8, cacheRead: 10 },
+    }));
+    const res = await svc.post({
+      model: MODEL,
+      messages: [{ role: "system", content: "Be kind." }, ...user],
+      temperature: 0.7,
+      stop: "END",
+      seed: 7,
+    });
     expect(res.status).toBe(200);
     const body: any = await res.json();
     expect(body).toMatchObject({
@@ -362,7 +411,9 @@ describe("anthropic: JSON answers", () => {
         { type: "tool_use", id: "toolu_2", name: "get_weather", argumentPieces: ['{"city":"Lyon"}'] },
       ],
     }));
-    const body: any = await (await svc.post({ model: MODEL, messages: user, tools: weatherTools, toolChoice: { name: "get_weather" } })).json();
+    const body: any = await (
+      await svc.post({ model: MODEL, messages: user, tools: weatherTools, toolChoice: { name: "get_weather" } })
+    ).json();
     expect(body.output).toEqual([
       { type: "tool_call", id: "toolu_1", name: "get_weather", arguments: '{"city":"Paris"}' },
       { type: "tool_call", id: "toolu_2", name: "get_weather", arguments: '{"city":"Lyon"}' },
@@ -372,14 +423,24 @@ describe("anthropic: JSON answers", () => {
   });
 
   test("JSON output comes back as the answer text", async () => {
-    fake.answer(() => ({ blocks: [{ type: "tool_use", id: "toolu_j", name: "json_response", argumentPieces: ['{"ok":true}'] }], stopReason: "tool_use" }));
+    fake.answer(() => ({
+      blocks: [{ type: "tool_use", id: "toolu_j", name: "json_response", argumentPieces: ['{"ok":true}'] }],
+      stopReason: "tool_use",
+    }));
     const body: any = await (await svc.post({ model: MODEL, messages: user, responseFormat: { type: "json_object" } })).json();
     expect(body).toMatchObject({ outputText: '{"ok":true}', output: [], finishReason: "stop" });
     expect(fake.requests[0]!.body.tools[0].input_schema).toEqual({ type: "object", additionalProperties: true });
   });
 
   test("a length cut and thinking in a JSON answer", async () => {
-    fake.answer(() => ({ blocks: [{ type: "thinking", pieces: ["hmm"] }, { type: "text", pieces: ["Part"] }], stopReason: "max_tokens", usage: { input: 5, output: 2000 } }));
+    fake.answer(() => ({
+      blocks: [
+        { type: "thinking", pieces: ["hmm"] },
+        { type: "text", pieces: ["Part"] },
+      ],
+      stopReason: "max_tokens",
+      usage: { input: 5, output: 2000 },
+    }));
     const body: any = await (await svc.post({ model: MODEL, messages: user, reasoningEffort: "low", maxOutputTokens: 2000 })).json();
     expect(body).toMatchObject({ outputText: "Part", finishReason: "length", usage: { inputTokens: 5, outputTokens: 2000 } });
     expect(fake.requests[0]!.body).toMatchObject({ max_tokens: 2000, thinking: { type: "enabled", budget_tokens: 1024 } });
@@ -391,7 +452,11 @@ describe("anthropic: JSON answers", () => {
       model: MODEL,
       reasoningEffort: "high",
       tools: weatherTools,
-      messages: [...user, { role: "assistant", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: '{"city":"Paris"}' }] }, { role: "tool", toolCallId: "toolu_1", content: "18C" }],
+      messages: [
+        ...user,
+        { role: "assistant", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: '{"city":"Paris"}' }] },
+        { role: "tool", toolCallId: "toolu_1", content: "18C" },
+      ],
     });
     expect(res.status).toBe(200);
     expect(fake.requests[0]!.body.thinking).toBeUndefined();
@@ -402,7 +467,11 @@ describe("anthropic: request problems are the client's, named", () => {
   test("invalid JSON arguments in history → 400 naming the message", async () => {
     const res = await svc.post({
       model: MODEL,
-      messages: [...user, { role: "assistant", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: "{city: Paris" }] }, { role: "tool", toolCallId: "toolu_1", content: "18C" }],
+      messages: [
+        ...user,
+        { role: "assistant", toolCalls: [{ id: "toolu_1", name: "get_weather", arguments: "{city: Paris" }] },
+        { role: "tool", toolCallId: "toolu_1", content: "18C" },
+      ],
     });
     expect(res.status).toBe(400);
     const body: any = await res.json();
@@ -413,7 +482,10 @@ describe("anthropic: request problems are the client's, named", () => {
   });
 
   test("a non-base64 data URL → 400", async () => {
-    const res = await svc.post({ model: MODEL, messages: [{ role: "user", content: [{ type: "image", url: "data:image/svg+xml,%3Csvg%3E" }] }] });
+    const res = await svc.post({
+      model: MODEL,
+      messages: [{ role: "user", content: [{ type: "image", url: "data:image/svg+xml,%3Csvg%3E" }] }],
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).message).toContain("messages[0].content[0].url");
   });
@@ -427,13 +499,39 @@ describe("anthropic: request problems are the client's, named", () => {
 
 describe("anthropic: upstream errors map to the contract", () => {
   const cases: [string, () => ReturnType<typeof anthropicError>, number, string][] = [
-    ["prompt too long", () => anthropicError(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"), 400, "upstream_invalid_request"],
+    [
+      "prompt too long",
+      () => anthropicError(400, "invalid_request_error", "prompt is too long: 215000 tokens > 200000 maximum"),
+      400,
+      "upstream_invalid_request",
+    ],
     ["bad key", () => anthropicError(401, "authentication_error", "invalid x-api-key"), 502, "upstream_error"],
-    ["billing", () => anthropicError(402, "billing_error", "Your credit balance is too low to access the Anthropic API."), 502, "upstream_error"],
-    ["forbidden", () => anthropicError(403, "permission_error", "Your API key does not have permission to use the specified resource."), 502, "upstream_error"],
+    [
+      "billing",
+      () => anthropicError(402, "billing_error", "Your credit balance is too low to access the Anthropic API."),
+      502,
+      "upstream_error",
+    ],
+    [
+      "forbidden",
+      () => anthropicError(403, "permission_error", "Your API key does not have permission to use the specified resource."),
+      502,
+      "upstream_error",
+    ],
     ["unknown model", () => anthropicError(404, "not_found_error", "model: claude-x"), 502, "upstream_error"],
-    ["too large", () => ({ status: 413, headers: { "content-type": "text/html" }, body: "<html><body>413 Request Entity Too Large</body></html>" }), 400, "upstream_invalid_request"],
-    ["rate limited", () => anthropicError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit", { "retry-after": "7" }), 429, "rate_limited"],
+    [
+      "too large",
+      () => ({ status: 413, headers: { "content-type": "text/html" }, body: "<html><body>413 Request Entity Too Large</body></html>" }),
+      400,
+      "upstream_invalid_request",
+    ],
+    [
+      "rate limited",
+      () =>
+        anthropicError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit", { "retry-after": "7" }),
+      429,
+      "rate_limited",
+    ],
     ["api error", () => anthropicError(500, "api_error", "Internal server error"), 502, "upstream_error"],
     ["overloaded", () => anthropicError(529, "overloaded_error", "Overloaded"), 502, "upstream_error"],
     ["timeout", () => anthropicError(504, "timeout_error", "Request timeout"), 504, "upstream_timeout"],
@@ -453,17 +551,23 @@ describe("anthropic: upstream errors map to the contract", () => {
   }
 
   test("a wrong key is refused by the fake and reported without the key", async () => {
-    await withService({ mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) }, async (other) => {
-      const res = await other.post({ model: MODEL, messages: user });
-      expect(res.status).toBe(502);
-      const body: any = await res.json();
-      expect(body.message).toContain("credentials");
-      expect(body.message).not.toContain("sk-ant-wrong");
-    });
+    await withService(
+      { mapping: singleTargetMapping({ type: "anthropic", apiKey: "sk-ant-wrong", baseUrl: fake.url }, DEPLOYMENT, MODEL) },
+      async (other) => {
+        const res = await other.post({ model: MODEL, messages: user });
+        expect(res.status).toBe(502);
+        const body: any = await res.json();
+        expect(body.message).toContain("credentials");
+        expect(body.message).not.toContain("sk-ant-wrong");
+      },
+    );
   });
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const answers = await answersFromUnreachable({ type: "anthropic", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    const answers = await answersFromUnreachable(
+      { type: "anthropic", apiKey: "k", baseUrl: UNREACHABLE_URL },
+      { model: "m", messages: user },
+    );
     for (const { res, body } of answers) {
       expect(res.status).toBe(502);
       expect(body.message).toContain("could not reach anthropic");

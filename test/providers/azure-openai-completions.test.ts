@@ -31,7 +31,13 @@ describe("azure_openai_completions: the prompt template", () => {
         { role: "developer", content: "Answer in English." },
         { role: "user", content: "Hi" },
         { role: "assistant", content: "Hello." },
-        { role: "user", content: [{ type: "text", text: "Capital of France?" }, { type: "text", text: "One word." }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Capital of France?" },
+            { type: "text", text: "One word." },
+          ],
+        },
       ]),
     ).toBe("You are terse.\n\nAnswer in English.\n\nUser: Hi\n\nAssistant: Hello.\n\nUser: Capital of France?\nOne word.\n\nAssistant:");
     expect(renderCompletionPrompt([{ role: "user", content: "Hi" }])).toBe("User: Hi\n\nAssistant:");
@@ -112,7 +118,21 @@ describe("azure_openai_completions: what the legacy API cannot do is a 400 namin
     ["a required tool choice", { toolChoice: "required" }, ["toolChoice"]],
     ["JSON output", { responseFormat: { type: "json_object" } }, ["responseFormat.type"]],
     ["JSON schema output", { responseFormat: { type: "json_schema", schema: { type: "object" } } }, ["responseFormat.type"]],
-    ["an image", { messages: [{ role: "user", content: [{ type: "text", text: "What is it?" }, { type: "image", url: "https://example.com/a.png" }] }] }, ["messages[0].content[1]"]],
+    [
+      "an image",
+      {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "What is it?" },
+              { type: "image", url: "https://example.com/a.png" },
+            ],
+          },
+        ],
+      },
+      ["messages[0].content[1]"],
+    ],
     [
       "tool calls in the history",
       {

@@ -58,7 +58,9 @@ describe("azure_openai: quirks", () => {
       expect(res.status).toBe(400);
       const body: any = await res.json();
       expect(body.code).toBe("upstream_invalid_request");
-      expect(body.message).toStartWith("azure_openai content filter blocked the prompt (hate: high): The response was filtered due to the prompt triggering");
+      expect(body.message).toStartWith(
+        "azure_openai content filter blocked the prompt (hate: high): The response was filtered due to the prompt triggering",
+      );
     }
   });
 
@@ -74,7 +76,10 @@ describe("azure_openai: quirks", () => {
   test("a configured apiVersion and an endpoint with a trailing slash reach the exact URL", async () => {
     const fake = await startCompatibleFake(QUIRKS.azure_openai({ deployment: "o3-mini", apiKey: "k2", apiVersion: "2025-04-01-preview" }));
     const svc = await startService({
-      mapping: singleTargetMapping({ type: "azure_openai", endpoint: `${fake.url}/`, apiKey: "k2", apiVersion: "2025-04-01-preview" }, "o3-mini"),
+      mapping: singleTargetMapping(
+        { type: "azure_openai", endpoint: `${fake.url}/`, apiKey: "k2", apiVersion: "2025-04-01-preview" },
+        "o3-mini",
+      ),
     });
     try {
       const res = await svc.post({ model: "m", messages: user, maxOutputTokens: 100, temperature: 1 });
@@ -92,7 +97,9 @@ describe("azure_openai: quirks", () => {
 
   test("a wrong key is our credentials' failure, not the client's", async () => {
     const fake = await startCompatibleFake(QUIRKS.azure_openai({ deployment: DEPLOYMENT, apiKey: "right" }));
-    const svc = await startService({ mapping: singleTargetMapping({ type: "azure_openai", endpoint: fake.url, apiKey: "wrong-key-123" }, DEPLOYMENT) });
+    const svc = await startService({
+      mapping: singleTargetMapping({ type: "azure_openai", endpoint: fake.url, apiKey: "wrong-key-123" }, DEPLOYMENT),
+    });
     try {
       const res = await svc.post({ model: "m", messages: user });
       expect(res.status).toBe(502);

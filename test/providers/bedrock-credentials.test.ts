@@ -16,9 +16,18 @@ const user = [{ role: "user", content: "Hello?" }];
 
 /** Every variable the default chain reads, so the machine running the tests cannot leak in. */
 const CHAIN_VARIABLES = [
-  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE",
-  "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_EC2_METADATA_DISABLED",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_CREDENTIAL_EXPIRATION",
+  "AWS_PROFILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_CONFIG_FILE",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_ROLE_ARN",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_EC2_METADATA_DISABLED",
 ];
 let saved: Record<string, string | undefined> = {};
 
@@ -57,7 +66,8 @@ describe("anthropic_bedrock: credentials from the AWS default chain", () => {
         await streamed.text();
       });
       expect(fake.signatures).toHaveLength(2);
-      for (const s of fake.signatures) expect(s).toMatchObject({ ok: true, accessKeyId: ENV_KEYS.accessKeyId, region: REGION, service: "bedrock" });
+      for (const s of fake.signatures)
+        expect(s).toMatchObject({ ok: true, accessKeyId: ENV_KEYS.accessKeyId, region: REGION, service: "bedrock" });
     } finally {
       await fake.close();
     }
@@ -101,7 +111,10 @@ describe("anthropic_bedrock: credentials from the AWS default chain", () => {
 });
 
 describe("anthropic_bedrock: the mapping's keys", () => {
-  const provider = (keys: Record<string, string>) => ({ providers: { b: { type: "anthropic_bedrock", region: REGION, ...keys } }, models: {} });
+  const provider = (keys: Record<string, string>) => ({
+    providers: { b: { type: "anthropic_bedrock", region: REGION, ...keys } },
+    models: {},
+  });
 
   test("neither key is fine (the default chain); both are fine", () => {
     expect(() => parseMapping(provider({}), {})).not.toThrow();
@@ -110,9 +123,15 @@ describe("anthropic_bedrock: the mapping's keys", () => {
 
   test("one key without the other is a mapping error naming the missing one", () => {
     expect(() => parseMapping(provider({ accessKeyId: ENV_KEYS.accessKeyId }), {})).toThrow(MappingError);
-    expect(() => parseMapping(provider({ accessKeyId: ENV_KEYS.accessKeyId }), {})).toThrow("providers.b.secretAccessKey: required with accessKeyId");
-    expect(() => parseMapping(provider({ secretAccessKey: ENV_KEYS.secretAccessKey }), {})).toThrow("providers.b.accessKeyId: required with secretAccessKey");
-    expect(() => parseMapping(provider({ sessionToken: "FwoG" }), {})).toThrow("providers.b.sessionToken: only goes with accessKeyId and secretAccessKey");
+    expect(() => parseMapping(provider({ accessKeyId: ENV_KEYS.accessKeyId }), {})).toThrow(
+      "providers.b.secretAccessKey: required with accessKeyId",
+    );
+    expect(() => parseMapping(provider({ secretAccessKey: ENV_KEYS.secretAccessKey }), {})).toThrow(
+      "providers.b.accessKeyId: required with secretAccessKey",
+    );
+    expect(() => parseMapping(provider({ sessionToken: "FwoG" }), {})).toThrow(
+      "providers.b.sessionToken: only goes with accessKeyId and secretAccessKey",
+    );
   });
 
   test("the error never echoes the key it was given", () => {

@@ -4,11 +4,28 @@
  */
 import { beforeEach, describe, expect, test } from "bun:test";
 import { crc32 } from "node:zlib";
-import { bedrockError, bedrockStreamResponse, chunkFrame, startBedrockFake, type BedrockExceptionType, type BedrockFake } from "../fakes/bedrock/bedrock-fake";
+import {
+  bedrockError,
+  bedrockStreamResponse,
+  chunkFrame,
+  startBedrockFake,
+  type BedrockExceptionType,
+  type BedrockFake,
+} from "../fakes/bedrock/bedrock-fake";
 import type { RecordedRequest } from "../fakes/fake-upstream";
 import { answeringTextPieces } from "../fakes/anthropic/text-pieces";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, cancelMidStream, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  cancelMidStream,
+  clientDisconnectTests,
+  closedWithin,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+  withService,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 const REGION = "eu-west-1";
@@ -48,8 +65,16 @@ beforeEach(() => {
 
 describe("anthropic_bedrock: transport and auth", () => {
   test("streams through InvokeModelWithResponseStream, SigV4-signed, with the Bedrock body", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Hello", "! How", " can I help"] }], usage: { input: 20, cacheRead: 4, output: 8 } }));
-    const res = await svc.post({ model: MODEL, messages: [{ role: "system", content: "Be terse." }, ...user], stream: true, temperature: 0.5 });
+    fake.answer(() => ({
+      blocks: [{ type: "text", pieces: ["Hello", "! How", " can I help"] }],
+      usage: { input: 20, cacheRead: 4, output: 8 },
+    }));
+    const res = await svc.post({
+      model: MODEL,
+      messages: [{ role: "system", content: "Be terse." }, ...user],
+      stream: true,
+      temperature: 0.5,
+    });
     expect(res.status).toBe(200);
     const lines = await readNdjson(res);
     expect(grammarViolations(lines)).toEqual([]);
@@ -97,14 +122,29 @@ describe("anthropic_bedrock: transport and auth", () => {
     });
     expect(fake.requests[0]!.url).toBe("/model/eu.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke");
     expect(fake.signatures[0]!.ok).toBe(true);
-    expect(fake.requests[0]!.body).toMatchObject({ anthropic_version: "bedrock-2023-05-31", top_p: 0.9, top_k: 20, stop_sequences: ["END"] });
+    expect(fake.requests[0]!.body).toMatchObject({
+      anthropic_version: "bedrock-2023-05-31",
+      top_p: 0.9,
+      top_k: 20,
+      stop_sequences: ["END"],
+    });
   });
 
   test("temporary credentials send and sign the session token; mapping headers are signed too", async () => {
-    const sessionFake = await startBedrockFake({ region: REGION, credentials: { ...CREDENTIALS, sessionToken: "FwoGZXIvYXdzEXAMPLETOKEN" } });
+    const sessionFake = await startBedrockFake({
+      region: REGION,
+      credentials: { ...CREDENTIALS, sessionToken: "FwoGZXIvYXdzEXAMPLETOKEN" },
+    });
     const temp = await startService({
       mapping: singleTargetMapping(
-        { type: "anthropic_bedrock", region: REGION, endpoint: sessionFake.url, ...CREDENTIALS, sessionToken: "FwoGZXIvYXdzEXAMPLETOKEN", headers: { "x-team": "core" } },
+        {
+          type: "anthropic_bedrock",
+          region: REGION,
+          endpoint: sessionFake.url,
+          ...CREDENTIALS,
+          sessionToken: "FwoGZXIvYXdzEXAMPLETOKEN",
+          headers: { "x-team": "core" },
+        },
         MODEL_ID,
         MODEL,
       ),
@@ -179,7 +219,9 @@ describe("anthropic_bedrock: the Anthropic translation, reused", () => {
       ],
       usage: { input: 100, output: 40 },
     }));
-    const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools, toolChoice: "required" }));
+    const lines = await readNdjson(
+      await svc.post({ model: MODEL, messages: user, stream: true, tools: weatherTools, toolChoice: "required" }),
+    );
     expect(grammarViolations(lines)).toEqual([]);
     expect(lines.filter((l) => l.type === "tool_call_end")).toEqual([
       { type: "tool_call_end", id: "toolu_bdrk_01", name: "get_weather", arguments: '{"city":"Paris"}' },
@@ -219,7 +261,9 @@ describe("anthropic_bedrock: the Anthropic translation, reused", () => {
   test("JSON output through the forced tool, streamed and not", async () => {
     const schema = { type: "object", properties: { ok: { type: "boolean" } } };
     fake.answer(() => ({ blocks: [{ type: "tool_use", id: "toolu_j", name: "json_response", argumentPieces: ['{"ok"', ":true}"] }] }));
-    const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, responseFormat: { type: "json_schema", schema } }));
+    const lines = await readNdjson(
+      await svc.post({ model: MODEL, messages: user, stream: true, responseFormat: { type: "json_schema", schema } }),
+    );
     expect(grammarViolations(lines)).toEqual([]);
     expect(streamedText(lines)).toBe('{"ok":true}');
     expect(lines.at(-1)).toEqual({ type: "finish", finishReason: "stop" });
@@ -237,8 +281,16 @@ describe("anthropic_bedrock: the Anthropic translation, reused", () => {
   });
 
   test("reasoning effort enables thinking; thinking is not text", async () => {
-    fake.answer(() => ({ blocks: [{ type: "thinking", pieces: ["Two and two."] }, { type: "text", pieces: ["4"] }], usage: { input: 9, output: 50 } }));
-    const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, reasoningEffort: "high", maxOutputTokens: 30000 }));
+    fake.answer(() => ({
+      blocks: [
+        { type: "thinking", pieces: ["Two and two."] },
+        { type: "text", pieces: ["4"] },
+      ],
+      usage: { input: 9, output: 50 },
+    }));
+    const lines = await readNdjson(
+      await svc.post({ model: MODEL, messages: user, stream: true, reasoningEffort: "high", maxOutputTokens: 30000 }),
+    );
     expect(streamedText(lines)).toBe("4");
     expect(fake.requests[0]!.body).toMatchObject({ max_tokens: 30000, thinking: { type: "enabled", budget_tokens: 16384 } });
   });
@@ -277,7 +329,10 @@ describe("anthropic_bedrock: errors", () => {
   ];
   for (const [type, code] of frames) {
     test(`an in-stream ${type} frame after content → error line ${code}, usage, finish:error`, async () => {
-      fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], exceptionAfterContent: { type, message: `${type} happened` } }));
+      fake.answer(() => ({
+        blocks: [{ type: "text", pieces: ["Partial"] }],
+        exceptionAfterContent: { type, message: `${type} happened` },
+      }));
       const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
       const error = expectStreamFailed(lines);
       expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
@@ -288,14 +343,21 @@ describe("anthropic_bedrock: errors", () => {
   }
 
   test("an exception frame before any content is a clean HTTP error", async () => {
-    fake.answer(() => ({ blocks: [], noPings: true, exceptionAfterContent: { type: "throttlingException", message: "Too many tokens, please wait." } }));
+    fake.answer(() => ({
+      blocks: [],
+      noPings: true,
+      exceptionAfterContent: { type: "throttlingException", message: "Too many tokens, please wait." },
+    }));
     const res = await svc.post({ model: MODEL, messages: user, stream: true });
     expect(res.status).toBe(429);
     expect(((await res.json()) as any).message).toContain("Too many tokens");
   });
 
   test("an Anthropic error event inside a chunk → error line", async () => {
-    fake.answer(() => ({ blocks: [{ type: "text", pieces: ["Partial"] }], midStreamError: { type: "overloaded_error", message: "Overloaded" } }));
+    fake.answer(() => ({
+      blocks: [{ type: "text", pieces: ["Partial"] }],
+      midStreamError: { type: "overloaded_error", message: "Overloaded" },
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     const error = expectStreamFailed(lines);
     expect(error).toMatchObject({ code: "upstream_error", message: expect.stringContaining("Overloaded") });
@@ -311,7 +373,11 @@ describe("anthropic_bedrock: errors", () => {
   test("a truncated frame at the end of the body is an error, not a clean finish", async () => {
     fake.answer((req) => {
       const full = startFrames(req);
-      return { status: 200, headers: { "content-type": "application/vnd.amazon.eventstream" }, body: [{ write: full.slice(0, full.length - 7) }] };
+      return {
+        status: 200,
+        headers: { "content-type": "application/vnd.amazon.eventstream" },
+        body: [{ write: full.slice(0, full.length - 7) }],
+      };
     });
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true }));
     expectStreamFailed(lines);
@@ -338,7 +404,10 @@ describe("anthropic_bedrock: errors", () => {
   });
 
   test("an unreachable endpoint is a 502 naming the provider", async () => {
-    const answers = await answersFromUnreachable({ type: "anthropic_bedrock", region: REGION, endpoint: UNREACHABLE_URL, ...CREDENTIALS }, { model: "m", messages: user });
+    const answers = await answersFromUnreachable(
+      { type: "anthropic_bedrock", region: REGION, endpoint: UNREACHABLE_URL, ...CREDENTIALS },
+      { model: "m", messages: user },
+    );
     for (const { res, body } of answers) {
       expect(res.status).toBe(502);
       expect(body.message).toContain("could not reach anthropic_bedrock");

@@ -24,7 +24,10 @@ async function droppedLines(provider: Record<string, unknown>, request: Record<s
   return lines
     .flatMap((text) => text.split("\n").filter(Boolean))
     .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => entry.msg === "parameters dropped or adjusted for provider" || entry.message === "parameters dropped or adjusted for provider");
+    .filter(
+      (entry) =>
+        entry.msg === "parameters dropped or adjusted for provider" || entry.message === "parameters dropped or adjusted for provider",
+    );
 }
 
 test("mistral: topK is dropped and said once, with the provider type", async () => {

@@ -80,23 +80,37 @@ async function expectRedacted(res: Response): Promise<string> {
   return body;
 }
 
-const cases: { model: string; refuse: (r: RecordedRequest) => unknown; failMidStream: (r: RecordedRequest) => unknown; fake: () => { answer(fn: any): void } }[] = [
+const cases: {
+  model: string;
+  refuse: (r: RecordedRequest) => unknown;
+  failMidStream: (r: RecordedRequest) => unknown;
+  fake: () => { answer(fn: any): void };
+}[] = [
   {
     model: "openai",
     refuse: (r: RecordedRequest) => openAIError(400, echo(r, "authorization"), "invalid_request_error"),
-    failMidStream: (r: RecordedRequest) => ({ text: ["Hello"], midStreamError: { message: echo(r, "authorization"), type: "server_error" } }),
+    failMidStream: (r: RecordedRequest) => ({
+      text: ["Hello"],
+      midStreamError: { message: echo(r, "authorization"), type: "server_error" },
+    }),
     fake: () => openai,
   },
   {
     model: "anthropic",
     refuse: (r: RecordedRequest) => anthropicError(400, "invalid_request_error", echo(r, "x-api-key")),
-    failMidStream: (r: RecordedRequest) => ({ blocks: [{ type: "text" as const, pieces: ["Hello"] }], midStreamError: { type: "api_error", message: echo(r, "x-api-key") } }),
+    failMidStream: (r: RecordedRequest) => ({
+      blocks: [{ type: "text" as const, pieces: ["Hello"] }],
+      midStreamError: { type: "api_error", message: echo(r, "x-api-key") },
+    }),
     fake: () => anthropic,
   },
   {
     model: "google",
     refuse: (r: RecordedRequest) => googleError(400, "INVALID_ARGUMENT", echo(r, "x-goog-api-key")),
-    failMidStream: (r: RecordedRequest) => ({ text: ["Hello"], midStreamError: { code: 500, message: echo(r, "x-goog-api-key"), status: "INTERNAL" } }),
+    failMidStream: (r: RecordedRequest) => ({
+      text: ["Hello"],
+      midStreamError: { code: 500, message: echo(r, "x-goog-api-key"), status: "INTERNAL" },
+    }),
     fake: () => google,
   },
 ];
@@ -119,7 +133,10 @@ for (const { model, refuse, failMidStream, fake } of cases) {
       const res = await svc.post({ model, messages: user, stream: true });
       expect(res.status).toBe(200);
       const text = await expectRedacted(res);
-      const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+      const lines = text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       expect(lines.find((l) => l.type === "error")?.message).toContain("Authorization was:");
     });
   });

@@ -61,7 +61,15 @@ describe("google finish reasons", () => {
 
 describe("google usage", () => {
   test("thinking counts as output; zero counts Google leaves out are zero", () => {
-    expect(googleUsage({ promptTokenCount: 9, candidatesTokenCount: 23, thoughtsTokenCount: 185, cachedContentTokenCount: 4, totalTokenCount: 217 })).toEqual({
+    expect(
+      googleUsage({
+        promptTokenCount: 9,
+        candidatesTokenCount: 23,
+        thoughtsTokenCount: 185,
+        cachedContentTokenCount: 4,
+        totalTokenCount: 217,
+      }),
+    ).toEqual({
       inputTokens: 9,
       outputTokens: 208,
       reasoningTokens: 185,

@@ -4,7 +4,16 @@ import type { ChunkEvent } from "../../src/core/events";
 import { decodeGoogleToolCallId } from "../../src/providers/google/google-tool-call-id";
 import { googleError, startGoogleFake } from "../fakes/google/google-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  clientDisconnectTests,
+  closedWithin,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+  withService,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startGoogleFake>>;
@@ -21,7 +30,14 @@ serviceAgainstFake(async () => {
       providers: {
         // Routing's retries are off here (maxRetries 0) so each upstream request counted is the
         // SDK's own: it must make exactly one per attempt. Retries are tested in test/routing.
-        p: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url, headers: { "x-team": "gateway" }, timeoutMs: 30_000, maxRetries: 0 },
+        p: {
+          type: "google",
+          apiKey: "${GEMINI_KEY}",
+          baseUrl: fake.url,
+          headers: { "x-team": "gateway" },
+          timeoutMs: 30_000,
+          maxRetries: 0,
+        },
         g3: { type: "google", apiKey: "${GEMINI_KEY}", baseUrl: fake.url, maxRetries: 0 },
       },
       models: {
@@ -39,7 +55,12 @@ const toolEnds = (lines: ChunkEvent[]) => lines.filter((l) => l.type === "tool_c
 describe("google: streaming", () => {
   test("text streams in the grammar; CRLF SSE without [DONE]; usage counts thinking as output", async () => {
     fake.answer(() => ({
-      chunks: [[{ text: "The user asks about weather.", thought: true, thoughtSignature: SIGNATURE }], [{ text: "Hello" }], [{ text: "! How" }], [{ text: " can I help" }]],
+      chunks: [
+        [{ text: "The user asks about weather.", thought: true, thoughtSignature: SIGNATURE }],
+        [{ text: "Hello" }],
+        [{ text: "! How" }],
+        [{ text: " can I help" }],
+      ],
       finalSignature: SIGNATURE,
       usage: { prompt: 25, candidates: 8, thoughts: 120, cached: 5 },
     }));
@@ -96,7 +117,11 @@ describe("google: streaming", () => {
       messages: user,
       stream: true,
       tools: [
-        { name: "get_weather", description: "Weather by city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false } },
+        {
+          name: "get_weather",
+          description: "Weather by city",
+          parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false },
+        },
         { type: "function", function: { name: "get_time" } },
       ],
       toolChoice: "auto",
@@ -119,7 +144,12 @@ describe("google: streaming", () => {
           {
             name: "get_weather",
             description: "Weather by city",
-            parametersJsonSchema: { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false },
+            parametersJsonSchema: {
+              type: "object",
+              properties: { city: { type: "string" } },
+              required: ["city"],
+              additionalProperties: false,
+            },
           },
           { name: "get_time" },
         ],
@@ -130,13 +160,22 @@ describe("google: streaming", () => {
 
   test("a replayed tool conversation goes upstream in Gemini's shape, the thought signature back on its part", async () => {
     fake.answer(() => ({
-      chunks: [[{ functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: SIGNATURE }, { functionCall: { name: "get_weather", args: { city: "Lyon" } } }]],
+      chunks: [
+        [
+          { functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: SIGNATURE },
+          { functionCall: { name: "get_weather", args: { city: "Lyon" } } },
+        ],
+      ],
       usage: { prompt: 20, candidates: 10 },
     }));
     const tools = [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }];
     const first: any = await (await svc.post({ model: "gemini", messages: user, tools })).json();
     expect(first.finishReason).toBe("tool_calls");
-    const [paris, lyon] = (first.output as { id: string; name: string; arguments: string }[]).map(({ id, name, arguments: args }) => ({ id, name, arguments: args }));
+    const [paris, lyon] = (first.output as { id: string; name: string; arguments: string }[]).map(({ id, name, arguments: args }) => ({
+      id,
+      name,
+      arguments: args,
+    }));
 
     fake.answer(() => ({ text: ["Paris 18C, Lyon 21C."], usage: { prompt: 60, candidates: 8 } }));
     const res = await svc.post({
@@ -194,7 +233,10 @@ describe("google: streaming", () => {
     expect(fake.requests[0]!.url).toBe("/v1beta/models/gemini-3-pro-preview:generateContent");
     expect(sent.contents[1]).toEqual({
       role: "model",
-      parts: [{ text: "Let me look." }, { functionCall: { id: "toolu_01", name: "lookup", args: {} }, thoughtSignature: "skip_thought_signature_validator" }],
+      parts: [
+        { text: "Let me look." },
+        { functionCall: { id: "toolu_01", name: "lookup", args: {} }, thoughtSignature: "skip_thought_signature_validator" },
+      ],
     });
     expect(sent.contents[2].parts[0]).toEqual({ functionResponse: { id: "toolu_01", name: "lookup", response: { content: "[1,2]" } } });
     expect(sent.generationConfig.thinkingConfig).toEqual({ thinkingLevel: "HIGH" });
@@ -225,16 +267,30 @@ describe("google: streaming", () => {
       { type: "finish", finishReason: "content_filter" },
     ]);
     const [event] = await svc.sink.waitFor(1);
-    expect(event).toMatchObject({ status: "success", finishReason: "content_filter", inputTokens: 7, outputTokens: 0, usageSource: "provider" });
+    expect(event).toMatchObject({
+      status: "success",
+      finishReason: "content_filter",
+      inputTokens: 7,
+      outputTokens: 0,
+      usageSource: "provider",
+    });
   });
 
   test("a malformed function call is an error, not a silent stop", async () => {
     // Google explains in `finishMessage`, which the SDK drops on the Gemini API path.
-    fake.answer(() => ({ chunks: [], finishReason: "MALFORMED_FUNCTION_CALL", finishMessage: "Malformed function call: get_weather(city=)", usage: { prompt: 4, candidates: 0 } }));
+    fake.answer(() => ({
+      chunks: [],
+      finishReason: "MALFORMED_FUNCTION_CALL",
+      finishMessage: "Malformed function call: get_weather(city=)",
+      usage: { prompt: 4, candidates: 0 },
+    }));
     for (const stream of [true, false]) {
       const res = await svc.post({ model: "gemini", messages: user, stream, tools: [{ name: "get_weather" }] });
       expect(res.status).toBe(502);
-      expect(await res.json()).toMatchObject({ code: "upstream_error", message: "google could not complete the answer (MALFORMED_FUNCTION_CALL)" });
+      expect(await res.json()).toMatchObject({
+        code: "upstream_error",
+        message: "google could not complete the answer (MALFORMED_FUNCTION_CALL)",
+      });
     }
   });
 
@@ -250,7 +306,10 @@ describe("google: streaming", () => {
   });
 
   test("a bare error object mid-stream becomes error, usage, finish:error", async () => {
-    fake.answer(() => ({ text: ["Partial"], midStreamError: { code: 500, message: "An internal error has occurred.", status: "INTERNAL" } }));
+    fake.answer(() => ({
+      text: ["Partial"],
+      midStreamError: { code: 500, message: "An internal error has occurred.", status: "INTERNAL" },
+    }));
     const lines = await readNdjson(await svc.post({ model: "gemini", messages: user, stream: true }));
     const error = expectStreamFailed(lines);
     expect(lines[0]).toEqual({ type: "text_delta_start", content: "Partial" });
@@ -306,7 +365,13 @@ describe("google: JSON answers", () => {
     });
     expect(res.status).toBe(200);
     const body: any = await res.json();
-    expect(body).toMatchObject({ outputText: "Hello! How can I help you?", output: [], usage: { inputTokens: 25, outputTokens: 8 }, model: "gemini", finishReason: "stop" });
+    expect(body).toMatchObject({
+      outputText: "Hello! How can I help you?",
+      output: [],
+      usage: { inputTokens: 25, outputTokens: 8 },
+      model: "gemini",
+      finishReason: "stop",
+    });
     const sent = fake.requests[0]!;
     expect(sent.url).toBe(`/v1beta/models/${DEPLOYMENT}:generateContent`);
     expect(sent.body.systemInstruction).toEqual({ parts: [{ text: "Be kind." }] });
@@ -324,8 +389,18 @@ describe("google: JSON answers", () => {
   });
 
   test("function calls come back in output with a forced tool choice", async () => {
-    fake.answer(() => ({ chunks: [[{ functionCall: { name: "get_weather", args: { city: "Paris" } } }]], usage: { prompt: 5, candidates: 5 } }));
-    const body: any = await (await svc.post({ model: "gemini", messages: user, tools: [{ name: "get_weather" }, { name: "other" }], toolChoice: { name: "get_weather" } })).json();
+    fake.answer(() => ({
+      chunks: [[{ functionCall: { name: "get_weather", args: { city: "Paris" } } }]],
+      usage: { prompt: 5, candidates: 5 },
+    }));
+    const body: any = await (
+      await svc.post({
+        model: "gemini",
+        messages: user,
+        tools: [{ name: "get_weather" }, { name: "other" }],
+        toolChoice: { name: "get_weather" },
+      })
+    ).json();
     expect(body.output).toHaveLength(1);
     expect(body.output[0]).toMatchObject({ type: "tool_call", name: "get_weather", arguments: '{"city":"Paris"}' });
     expect(body.output[0].id).toMatch(/^call_/);
@@ -336,7 +411,9 @@ describe("google: JSON answers", () => {
   test("JSON output: json_object sets the MIME type, json_schema adds the schema", async () => {
     fake.answer(() => ({ text: ['{"ok":true}'], usage: { prompt: 5, candidates: 5 } }));
     const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
-    const body: any = await (await svc.post({ model: "gemini", messages: user, responseFormat: { type: "json_schema", name: "answer", schema, strict: true } })).json();
+    const body: any = await (
+      await svc.post({ model: "gemini", messages: user, responseFormat: { type: "json_schema", name: "answer", schema, strict: true } })
+    ).json();
     expect(body.outputText).toBe('{"ok":true}');
     expect(fake.requests[0]!.body.generationConfig).toEqual({ responseMimeType: "application/json", responseJsonSchema: schema });
     await svc.post({ model: "gemini", messages: user, responseFormat: { type: "json_object" } });
@@ -347,7 +424,12 @@ describe("google: JSON answers", () => {
     fake.answer(() => ({ blockReason: "SAFETY", usage: { prompt: 7, candidates: 0 } }));
     const res = await svc.post({ model: "gemini", messages: user });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ outputText: "", output: [], finishReason: "content_filter", usage: { inputTokens: 7, outputTokens: 0 } });
+    expect(await res.json()).toMatchObject({
+      outputText: "",
+      output: [],
+      finishReason: "content_filter",
+      usage: { inputTokens: 7, outputTokens: 0 },
+    });
   });
 
   test("images: data: URLs inline, https URLs by reference with a MIME type from the extension", async () => {
@@ -380,29 +462,61 @@ describe("google: JSON answers", () => {
       model: "gemini",
       messages: [
         ...user,
-        { role: "assistant", toolCalls: [{ id: "c1", name: "f", arguments: "{oops" }, { id: "c2", name: "g", arguments: "[1]" }] },
+        {
+          role: "assistant",
+          toolCalls: [
+            { id: "c1", name: "f", arguments: "{oops" },
+            { id: "c2", name: "g", arguments: "[1]" },
+          ],
+        },
         { role: "tool", toolCallId: "c9", content: "x" },
       ],
     });
     expect(res.status).toBe(400);
     const body: any = await res.json();
     expect(body.code).toBe("invalid_request");
-    expect(body.details.map((d: { field: string }) => d.field)).toEqual(["messages[1].toolCalls[0].arguments", "messages[1].toolCalls[1].arguments", "messages[2].toolCallId"]);
+    expect(body.details.map((d: { field: string }) => d.field)).toEqual([
+      "messages[1].toolCalls[0].arguments",
+      "messages[1].toolCalls[1].arguments",
+      "messages[2].toolCallId",
+    ]);
     expect(fake.requests).toHaveLength(0);
   });
 });
 
 describe("google: upstream errors map to the contract", () => {
   const retryInfo = [
-    { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests" }] },
+    {
+      "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+      violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests" }],
+    },
     { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "34.4s" },
   ];
   const cases: [string, () => ReturnType<typeof googleError>, number, string][] = [
-    ["context too long", () => googleError(400, "INVALID_ARGUMENT", "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."), 400, "upstream_invalid_request"],
-    ["bad key (a 400 at Google)", () => googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }]), 502, "upstream_error"],
+    [
+      "context too long",
+      () => googleError(400, "INVALID_ARGUMENT", "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."),
+      400,
+      "upstream_invalid_request",
+    ],
+    [
+      "bad key (a 400 at Google)",
+      () =>
+        googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
+          { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" },
+        ]),
+      502,
+      "upstream_error",
+    ],
     ["permission denied", () => googleError(403, "PERMISSION_DENIED", "Your API key was reported as leaked."), 502, "upstream_error"],
     ["unknown model", () => googleError(404, "NOT_FOUND", "models/gemini-9 is not found for API version v1beta."), 502, "upstream_error"],
-    ["rate limited", () => googleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", retryInfo), 429, "rate_limited"],
+    [
+      "rate limited",
+      () =>
+        googleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", retryInfo),
+      429,
+      "rate_limited",
+    ],
     ["internal", () => googleError(500, "INTERNAL", "An internal error has occurred."), 502, "upstream_error"],
     ["overloaded", () => googleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later."), 502, "upstream_error"],
     ["deadline", () => googleError(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."), 504, "upstream_timeout"],
@@ -423,7 +537,11 @@ describe("google: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const answers = await answersFromUnreachable({ type: "google", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user }, DEPLOYMENT);
+    const answers = await answersFromUnreachable(
+      { type: "google", apiKey: "k", baseUrl: UNREACHABLE_URL },
+      { model: "m", messages: user },
+      DEPLOYMENT,
+    );
     for (const { res, body } of answers) {
       expect(res.status).toBe(502);
       expect(body.message).toContain("could not reach google");
@@ -431,26 +549,31 @@ describe("google: upstream errors map to the contract", () => {
   });
 
   test("the mapping's timeoutMs bounds a call that hangs, before or after the first byte", async () => {
-    await withService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) }, async (slow) => {
-      fake.answer(() => ({ text: ["Still thinking"], hangAfterContent: true }));
-      const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
-      const error = expectStreamFailed(lines);
-      expect(error).toMatchObject({ code: "upstream_timeout" });
-      expect(await closedWithin(fake.requests[0]!, 2000)).toBe(true);
-      fake.answer(() => ({ hangBeforeHeaders: true }));
-      const t0 = performance.now();
-      const res = await slow.post({ model: "m", messages: user });
-      expect(res.status).toBe(504);
-      expect(performance.now() - t0).toBeLessThan(2000);
-      expect(await closedWithin(fake.requests[1]!, 2000)).toBe(true);
-    });
+    await withService(
+      { mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url, timeoutMs: 300 }, DEPLOYMENT) },
+      async (slow) => {
+        fake.answer(() => ({ text: ["Still thinking"], hangAfterContent: true }));
+        const lines = await readNdjson(await slow.post({ model: "m", messages: user, stream: true }));
+        const error = expectStreamFailed(lines);
+        expect(error).toMatchObject({ code: "upstream_timeout" });
+        expect(await closedWithin(fake.requests[0]!, 2000)).toBe(true);
+        fake.answer(() => ({ hangBeforeHeaders: true }));
+        const t0 = performance.now();
+        const res = await slow.post({ model: "m", messages: user });
+        expect(res.status).toBe(504);
+        expect(performance.now() - t0).toBeLessThan(2000);
+        expect(await closedWithin(fake.requests[1]!, 2000)).toBe(true);
+      },
+    );
   });
 
   test("the SDK's environment switches do not reach the client: the Gemini API and the mapping's key, always", async () => {
     const saved = { v: process.env.GOOGLE_GENAI_USE_VERTEXAI, k: process.env.GEMINI_API_KEY };
     process.env.GOOGLE_GENAI_USE_VERTEXAI = "true";
     process.env.GEMINI_API_KEY = "from-env";
-    const other = await startService({ mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url }, DEPLOYMENT) });
+    const other = await startService({
+      mapping: singleTargetMapping({ type: "google", apiKey: "g-test-key", baseUrl: fake.url }, DEPLOYMENT),
+    });
     try {
       fake.answer(() => ({ text: ["ok"], usage: { prompt: 1, candidates: 1 } }));
       const res = await other.post({ model: "m", messages: user });

@@ -41,7 +41,15 @@ describe("jamba: quirks", () => {
     const { fake, svc, model } = ctx;
     const res = await svc.post({
       model,
-      messages: [{ role: "user", content: [{ type: "text", text: "Summarise:" }, { type: "text", text: "Jamba is a hybrid model." }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Summarise:" },
+            { type: "text", text: "Jamba is a hybrid model." },
+          ],
+        },
+      ],
     });
     expect(res.status).toBe(200);
     expect(fake.requests[0]!.body.messages).toEqual([{ role: "user", content: "Summarise:\nJamba is a hybrid model." }]);
@@ -53,7 +61,13 @@ describe("jamba: quirks", () => {
       model,
       messages: [
         { role: "system", content: "Be terse." },
-        { role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" },
+          ],
+        },
       ],
       stream: true,
     });
@@ -72,22 +86,41 @@ describe("jamba: quirks", () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       code: "invalid_request",
-      details: [{ field: "responseFormat.type", message: '"json_schema" is not supported by provider jamba (it supports text, json_object)' }],
+      details: [
+        { field: "responseFormat.type", message: '"json_schema" is not supported by provider jamba (it supports text, json_object)' },
+      ],
     });
     expect(fake.requests).toHaveLength(0);
   });
 
   test("topK, seed and penalties are not sent; temperature, topP and the limit are", async () => {
     const { fake, svc, model } = ctx;
-    await (await svc.post({ model, messages: user, topK: 5, seed: 1, presencePenalty: 1, frequencyPenalty: 1, temperature: 0.4, topP: 0.8, maxOutputTokens: 200 })).json();
+    await (
+      await svc.post({
+        model,
+        messages: user,
+        topK: 5,
+        seed: 1,
+        presencePenalty: 1,
+        frequencyPenalty: 1,
+        temperature: 0.4,
+        topP: 0.8,
+        maxOutputTokens: 200,
+      })
+    ).json();
     const sent = fake.requests[0]!.body;
     expect(sent).toMatchObject({ temperature: 0.4, top_p: 0.8, max_tokens: 200 });
-    for (const key of ["top_k", "seed", "presence_penalty", "frequency_penalty", "stream_options", "reasoning_effort"]) expect(sent[key]).toBeUndefined();
+    for (const key of ["top_k", "seed", "presence_penalty", "frequency_penalty", "stream_options", "reasoning_effort"])
+      expect(sent[key]).toBeUndefined();
   });
 
   test("a whole tool call in one chunk, finish on the same chunk", async () => {
     const { fake, svc, model } = ctx;
-    fake.answer(() => ({ text: ["Let me check."], toolCalls: [{ id: "call_j1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }], usage: { prompt_tokens: 30, completion_tokens: 12 } }));
+    fake.answer(() => ({
+      text: ["Let me check."],
+      toolCalls: [{ id: "call_j1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }],
+      usage: { prompt_tokens: 30, completion_tokens: 12 },
+    }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true, tools: [{ name: "get_weather" }] }));
     expect(grammarViolations(lines)).toEqual([]);
     expect(lines).toEqual([

@@ -28,7 +28,13 @@ const PROVIDERS: Record<string, (url: string) => Record<string, unknown>> = {
   google: (url) => ({ type: "google", apiKey: "k", baseUrl: url }),
   mistral: (url) => ({ type: "mistral", apiKey: "k", baseUrl: url }),
   ollama: (url) => ({ type: "ollama", baseUrl: url }),
-  anthropic_bedrock: (url) => ({ type: "anthropic_bedrock", region: "us-east-1", endpoint: url, accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret-example" }),
+  anthropic_bedrock: (url) => ({
+    type: "anthropic_bedrock",
+    region: "us-east-1",
+    endpoint: url,
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "secret-example",
+  }),
 };
 
 beforeAll(async () => {
@@ -85,7 +91,8 @@ describe("a connection lost after the first chunk", () => {
     },
     {
       type: "anthropic",
-      start: () => startAnthropicFake({ answer: () => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }) }),
+      start: () =>
+        startAnthropicFake({ answer: () => ({ blocks: [{ type: "text", pieces: ["Half an ans", "wer"] }], resetAfterContent: true }) }),
       provider: (url) => ({ type: "anthropic", apiKey: "k", baseUrl: url }),
     },
     {

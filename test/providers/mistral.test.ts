@@ -3,7 +3,16 @@ import { describe, expect, test } from "bun:test";
 import { toMistralToolCallId } from "../../src/providers/mistral/mistral-tool-call-id";
 import { mistralError, mistralValidationError, startMistralFake, type MistralFake } from "../fakes/mistral/mistral-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  clientDisconnectTests,
+  closedWithin,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+  withService,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: MistralFake;
@@ -16,7 +25,11 @@ serviceAgainstFake(async () => {
   svc = await startService({
     // Routing's retries are off here (maxRetries 0) so each upstream request counted is the SDK's
     // own: it must make exactly one per attempt. Retries are tested in test/routing.
-    mapping: singleTargetMapping({ type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url, maxRetries: 0 }, "mistral-small-latest", MODEL),
+    mapping: singleTargetMapping(
+      { type: "mistral", apiKey: "${MISTRAL_KEY}", baseUrl: fake.url, maxRetries: 0 },
+      "mistral-small-latest",
+      MODEL,
+    ),
     env: { MISTRAL_KEY: "mk-test" },
   });
   return { svc, fake };
@@ -42,7 +55,11 @@ describe("mistral: streaming", () => {
     expect(sent.url).toBe("/v1/chat/completions");
     expect(sent.headers.authorization).toBe("Bearer mk-test");
     expect(sent.headers.accept).toBe("text/event-stream");
-    expect(sent.body).toEqual({ model: "mistral-small-latest", stream: true, messages: [{ role: "user", content: "What is the weather in Paris?" }] });
+    expect(sent.body).toEqual({
+      model: "mistral-small-latest",
+      stream: true,
+      messages: [{ role: "user", content: "What is the weather in Paris?" }],
+    });
     const [event] = await svc.sink.waitFor(1);
     expect(event).toMatchObject({
       model: MODEL,
@@ -70,7 +87,10 @@ describe("mistral: streaming", () => {
       model: MODEL,
       messages: user,
       stream: true,
-      tools: [{ name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { location: { type: "string" } } } }, { name: "get_time" }],
+      tools: [
+        { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { location: { type: "string" } } } },
+        { name: "get_time" },
+      ],
       toolChoice: "required",
     });
     const lines = await readNdjson(res);
@@ -87,7 +107,14 @@ describe("mistral: streaming", () => {
     ]);
     const sent = fake.requests[0]!.body;
     expect(sent.tools).toEqual([
-      { type: "function", function: { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { location: { type: "string" } } } } },
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "Weather now",
+          parameters: { type: "object", properties: { location: { type: "string" } } },
+        },
+      },
       { type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } },
     ]);
     expect(sent.tool_choice).toBe("any");
@@ -159,7 +186,11 @@ describe("mistral: streaming", () => {
         model: "mistral-small-latest",
         messages: [
           { role: "user", content: "hi" },
-          { role: "assistant", content: "", tool_calls: [{ id: "call_0fypS1hVX", type: "function", function: { name: "f", arguments: "{}" } }] },
+          {
+            role: "assistant",
+            content: "",
+            tool_calls: [{ id: "call_0fypS1hVX", type: "function", function: { name: "f", arguments: "{}" } }],
+          },
           { role: "tool", tool_call_id: "call_0fypS1hVX", content: "1" },
         ],
       }),
@@ -185,7 +216,11 @@ describe("mistral: streaming", () => {
   });
 
   test("Magistral thinking is kept from the client and the answer text streams", async () => {
-    fake.answer(() => ({ thinking: ["The user wants", " the weather."], text: ["Sunny", " in Paris."], usage: { prompt_tokens: 20, completion_tokens: 30 } }));
+    fake.answer(() => ({
+      thinking: ["The user wants", " the weather."],
+      text: ["Sunny", " in Paris."],
+      usage: { prompt_tokens: 20, completion_tokens: 30 },
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, reasoningEffort: "high" }));
     expect(grammarViolations(lines)).toEqual([]);
     expect(streamedText(lines)).toBe("Sunny in Paris.");
@@ -270,8 +305,13 @@ describe("mistral: JSON answers", () => {
   });
 
   test("tool calls come back in output; a named tool choice is sent as a function choice", async () => {
-    fake.answer(() => ({ toolCalls: [{ id: "gSIMJiOkT", name: "get_weather", arguments: '{"location": "Paris"}' }], usage: { prompt_tokens: 5, completion_tokens: 5 } }));
-    const body: any = await (await svc.post({ model: MODEL, messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })).json();
+    fake.answer(() => ({
+      toolCalls: [{ id: "gSIMJiOkT", name: "get_weather", arguments: '{"location": "Paris"}' }],
+      usage: { prompt_tokens: 5, completion_tokens: 5 },
+    }));
+    const body: any = await (
+      await svc.post({ model: MODEL, messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })
+    ).json();
     expect(body.output).toEqual([{ type: "tool_call", id: "gSIMJiOkT", name: "get_weather", arguments: '{"location": "Paris"}' }]);
     expect(body.finishReason).toBe("tool_calls");
     expect(fake.requests[0]!.body.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
@@ -283,7 +323,9 @@ describe("mistral: JSON answers", () => {
     expect(JSON.parse(a.outputText)).toEqual({ city: "Paris", temp: 18 });
     expect(fake.requests[0]!.body.response_format).toEqual({ type: "json_object" });
     const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
-    await (await svc.post({ model: MODEL, messages: user, responseFormat: { type: "json_schema", name: "weather", schema, strict: true } })).json();
+    await (
+      await svc.post({ model: MODEL, messages: user, responseFormat: { type: "json_schema", name: "weather", schema, strict: true } })
+    ).json();
     expect(fake.requests[1]!.body.response_format).toEqual({ type: "json_schema", json_schema: { name: "weather", schema, strict: true } });
   });
 
@@ -291,7 +333,16 @@ describe("mistral: JSON answers", () => {
     fake.answer(() => ({ text: ["A cat."], usage: { prompt_tokens: 300, completion_tokens: 3 } }));
     const res = await svc.post({
       model: MODEL,
-      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", url: "https://example.com/cat.png" }, { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", url: "https://example.com/cat.png" },
+            { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" },
+          ],
+        },
+      ],
     });
     expect(res.status).toBe(200);
     expect(fake.requests[0]!.body.messages[0].content).toEqual([
@@ -309,11 +360,14 @@ describe("mistral: JSON answers", () => {
   });
 
   test("configured headers reach Mistral on every call", async () => {
-    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }) }, async (withHeaders) => {
-      fake.answer(() => ({ text: ["ok"], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
-      for (const stream of [false, true]) expect((await withHeaders.post({ model: "m", messages: user, stream })).status).toBe(200);
-      expect(fake.requests.map((r) => r.headers["x-team"])).toEqual(["search", "search"]);
-    });
+    await withService(
+      { mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, headers: { "x-team": "search" } }) },
+      async (withHeaders) => {
+        fake.answer(() => ({ text: ["ok"], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+        for (const stream of [false, true]) expect((await withHeaders.post({ model: "m", messages: user, stream })).status).toBe(200);
+        expect(fake.requests.map((r) => r.headers["x-team"])).toEqual(["search", "search"]);
+      },
+    );
   });
 
   test("a seed that is not an integer is refused before calling Mistral", async () => {
@@ -328,29 +382,77 @@ describe("mistral: upstream errors map to the contract", () => {
   const cases: [string, () => ReturnType<typeof mistralError>, number, string, string?][] = [
     [
       "context too long",
-      () => mistralError(400, "Prompt contains 40960 tokens and 0 draft tokens, too large for model with 32768 maximum context length", "invalid_request_error", "3051"),
+      () =>
+        mistralError(
+          400,
+          "Prompt contains 40960 tokens and 0 draft tokens, too large for model with 32768 maximum context length",
+          "invalid_request_error",
+          "3051",
+        ),
       400,
       "upstream_invalid_request",
       "too large for model",
     ],
-    ["validation (detail)", () => mistralValidationError(["body", "messages", 0, "content"], "Field required", "missing"), 400, "upstream_invalid_request", "messages.0.content: Field required"],
+    [
+      "validation (detail)",
+      () => mistralValidationError(["body", "messages", 0, "content"], "Field required", "missing"),
+      400,
+      "upstream_invalid_request",
+      "messages.0.content: Field required",
+    ],
     [
       "validation (flat, message holding detail)",
       () => ({
         status: 422,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ object: "error", message: { detail: [{ type: "less_than_equal", loc: ["body", "temperature"], msg: "Input should be less than or equal to 1.5", input: 2 }] }, type: "invalid_request_error", param: null, code: null }),
+        body: JSON.stringify({
+          object: "error",
+          message: {
+            detail: [{ type: "less_than_equal", loc: ["body", "temperature"], msg: "Input should be less than or equal to 1.5", input: 2 }],
+          },
+          type: "invalid_request_error",
+          param: null,
+          code: null,
+        }),
       }),
       400,
       "upstream_invalid_request",
       "temperature: Input should be less than or equal to 1.5",
     ],
-    ["bad key", () => ({ status: 401, headers: { "content-type": "application/json" }, body: '{"message":"Unauthorized","request_id":"mk-leak-1"}' }), 502, "upstream_error"],
+    [
+      "bad key",
+      () => ({ status: 401, headers: { "content-type": "application/json" }, body: '{"message":"Unauthorized","request_id":"mk-leak-1"}' }),
+      502,
+      "upstream_error",
+    ],
     ["forbidden", () => mistralError(403, "You do not have access to this model", "forbidden"), 502, "upstream_error"],
-    ["not found", () => ({ status: 404, headers: { "content-type": "application/json" }, body: '{"detail":"Not Found"}' }), 502, "upstream_error", "Not Found"],
-    ["rate limited", () => mistralError(429, "Requests rate limit exceeded", "rate_limited", "1300", { "retry-after": "7" }), 429, "rate_limited"],
-    ["server error", () => mistralError(500, "Internal server error", "internal_server_error", "1000"), 502, "upstream_error", "Internal server error"],
-    ["service unavailable, HTML from a proxy", () => ({ status: 503, headers: { "content-type": "text/html" }, body: "<html>503 Service Temporarily Unavailable</html>" }), 502, "upstream_error", "503 Service Temporarily Unavailable"],
+    [
+      "not found",
+      () => ({ status: 404, headers: { "content-type": "application/json" }, body: '{"detail":"Not Found"}' }),
+      502,
+      "upstream_error",
+      "Not Found",
+    ],
+    [
+      "rate limited",
+      () => mistralError(429, "Requests rate limit exceeded", "rate_limited", "1300", { "retry-after": "7" }),
+      429,
+      "rate_limited",
+    ],
+    [
+      "server error",
+      () => mistralError(500, "Internal server error", "internal_server_error", "1000"),
+      502,
+      "upstream_error",
+      "Internal server error",
+    ],
+    [
+      "service unavailable, HTML from a proxy",
+      () => ({ status: 503, headers: { "content-type": "text/html" }, body: "<html>503 Service Temporarily Unavailable</html>" }),
+      502,
+      "upstream_error",
+      "503 Service Temporarily Unavailable",
+    ],
     ["gateway timeout", () => mistralError(504, "Gateway timeout", "timeout"), 504, "upstream_timeout"],
   ];
   for (const [name, answer, status, code, text] of cases) {
@@ -370,7 +472,10 @@ describe("mistral: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const answers = await answersFromUnreachable({ type: "mistral", apiKey: "k", baseUrl: UNREACHABLE_URL }, { model: "m", messages: user });
+    const answers = await answersFromUnreachable(
+      { type: "mistral", apiKey: "k", baseUrl: UNREACHABLE_URL },
+      { model: "m", messages: user },
+    );
     for (const { res, body } of answers) {
       expect(res.status).toBe(502);
       expect(body.message).toContain("could not reach mistral");
@@ -378,12 +483,15 @@ describe("mistral: upstream errors map to the contract", () => {
   });
 
   test("a request timeout is a 504", async () => {
-    await withService({ mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }) }, async (slow) => {
-      fake.answer(() => ({ hangBeforeHeaders: true }));
-      const res = await slow.post({ model: "m", messages: user, stream: true });
-      expect(res.status).toBe(504);
-      expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
-      expect(await closedWithin(fake.requests[0]!)).toBe(true);
-    });
+    await withService(
+      { mapping: singleTargetMapping({ type: "mistral", apiKey: "mk-test", baseUrl: fake.url, timeoutMs: 300 }) },
+      async (slow) => {
+        fake.answer(() => ({ hangBeforeHeaders: true }));
+        const res = await slow.post({ model: "m", messages: user, stream: true });
+        expect(res.status).toBe(504);
+        expect(await res.json()).toMatchObject({ code: "upstream_timeout" });
+        expect(await closedWithin(fake.requests[0]!)).toBe(true);
+      },
+    );
   });
 });

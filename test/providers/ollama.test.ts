@@ -3,14 +3,27 @@ import { describe, expect, test } from "bun:test";
 import { ndjsonLineBatches } from "../../src/providers/wire/ndjson-lines";
 import { ollamaError, startOllamaFake, type OllamaFake } from "../fakes/ollama/ollama-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, clientDisconnectTests, closedWithin, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL, withService } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  clientDisconnectTests,
+  closedWithin,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+  withService,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: OllamaFake;
 let svc: Harness;
 const MODEL = "llama";
 const user = [{ role: "user", content: "What is the weather in Tokyo?" }];
-const weatherTool = { name: "get_weather", description: "Weather now", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+const weatherTool = {
+  name: "get_weather",
+  description: "Weather now",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 serviceAgainstFake(async () => {
   fake = await startOllamaFake({ models: ["llama3.2", "gpt-oss:20b"] });
@@ -86,7 +99,12 @@ describe("ollama: streaming", () => {
   });
 
   test("tool calls from older Ollama, without ids, get generated ones", async () => {
-    fake.answer(() => ({ toolCalls: [{ name: "get_weather", arguments: {} }], legacyToolCalls: true, promptEvalCount: 100, evalCount: 10 }));
+    fake.answer(() => ({
+      toolCalls: [{ name: "get_weather", arguments: {} }],
+      legacyToolCalls: true,
+      promptEvalCount: 100,
+      evalCount: 10,
+    }));
     const lines = await readNdjson(await svc.post({ model: MODEL, messages: user, stream: true, tools: [weatherTool] }));
     expect(grammarViolations(lines)).toEqual([]);
     const end = lines.find((l) => l.type === "tool_call_end") as { id: string; arguments: string };
@@ -102,7 +120,13 @@ describe("ollama: streaming", () => {
       stream: true,
       messages: [
         { role: "system", content: "Be terse." },
-        { role: "user", content: [{ type: "text", text: "Weather here?" }, { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather here?" },
+            { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" },
+          ],
+        },
         {
           role: "assistant",
           content: null,
@@ -239,12 +263,26 @@ describe("ollama: JSON answers", () => {
       model: "llama3.2",
       messages: [{ role: "user", content: "What is the weather in Tokyo?" }],
       stream: false,
-      options: { num_predict: 256, temperature: 0.2, top_k: 40, top_p: 0.9, stop: ["END", "STOP"], seed: 1, presence_penalty: 0.5, frequency_penalty: 0.25 },
+      options: {
+        num_predict: 256,
+        temperature: 0.2,
+        top_k: 40,
+        top_p: 0.9,
+        stop: ["END", "STOP"],
+        seed: 1,
+        presence_penalty: 0.5,
+        frequency_penalty: 0.25,
+      },
     });
   });
 
   test("tool calls and thinking in one JSON answer", async () => {
-    fake.answer(() => ({ thinking: ["Need the tool."], toolCalls: [{ id: "call_k3j9x0qa", name: "get_weather", arguments: { city: "Tokyo" } }], promptEvalCount: 169, evalCount: 18 }));
+    fake.answer(() => ({
+      thinking: ["Need the tool."],
+      toolCalls: [{ id: "call_k3j9x0qa", name: "get_weather", arguments: { city: "Tokyo" } }],
+      promptEvalCount: 169,
+      evalCount: 18,
+    }));
     const body: any = await (await svc.post({ model: MODEL, messages: user, tools: [weatherTool] })).json();
     expect(body).toMatchObject({
       outputText: "",
@@ -276,7 +314,18 @@ describe("ollama: JSON answers", () => {
   });
 
   test("an https image is a clear 400 before calling Ollama", async () => {
-    const res = await svc.post({ model: MODEL, messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", url: "https://example.com/cat.png" }] }] });
+    const res = await svc.post({
+      model: MODEL,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", url: "https://example.com/cat.png" },
+          ],
+        },
+      ],
+    });
     expect(res.status).toBe(400);
     const body: any = await res.json();
     expect(body).toMatchObject({ code: "invalid_request", details: [{ field: "messages[0].content[1].url" }] });
@@ -293,7 +342,11 @@ describe("ollama: JSON answers", () => {
   test("tool arguments in history that are not a JSON object are a clear 400", async () => {
     const res = await svc.post({
       model: MODEL,
-      messages: [...user, { role: "assistant", toolCalls: [{ id: "c1", name: "get_weather", arguments: "[1,2]" }] }, { role: "tool", toolCallId: "c1", content: "1" }],
+      messages: [
+        ...user,
+        { role: "assistant", toolCalls: [{ id: "c1", name: "get_weather", arguments: "[1,2]" }] },
+        { role: "tool", toolCallId: "c1", content: "1" },
+      ],
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "invalid_request", details: [{ field: "messages[1].toolCalls[0].arguments" }] });
@@ -302,12 +355,36 @@ describe("ollama: JSON answers", () => {
 
 describe("ollama: upstream errors map to the contract", () => {
   const cases: [string, () => ReturnType<typeof ollamaError>, number, string, string][] = [
-    ["model not pulled", () => ollamaError(404, 'model "llama3.2" not found, try pulling it first'), 502, "upstream_error", "try pulling it first"],
-    ["model without tools", () => ollamaError(400, "registry.ollama.ai/library/llama3.2:latest does not support tools"), 400, "upstream_invalid_request", "does not support tools"],
+    [
+      "model not pulled",
+      () => ollamaError(404, 'model "llama3.2" not found, try pulling it first'),
+      502,
+      "upstream_error",
+      "try pulling it first",
+    ],
+    [
+      "model without tools",
+      () => ollamaError(400, "registry.ollama.ai/library/llama3.2:latest does not support tools"),
+      400,
+      "upstream_invalid_request",
+      "does not support tools",
+    ],
     ["rate limited (cloud)", () => ollamaError(429, "too many requests"), 429, "rate_limited", "too many requests"],
-    ["server error", () => ollamaError(500, "llama runner process has terminated: exit status 2"), 502, "upstream_error", "llama runner process has terminated"],
+    [
+      "server error",
+      () => ollamaError(500, "llama runner process has terminated: exit status 2"),
+      502,
+      "upstream_error",
+      "llama runner process has terminated",
+    ],
     ["cloud model unreachable", () => ollamaError(502, "cloud model unavailable"), 502, "upstream_error", "cloud model unavailable"],
-    ["wrong path behind a proxy", () => ({ status: 404, headers: { "content-type": "text/plain" }, body: "404 page not found" }), 502, "upstream_error", "404 page not found"],
+    [
+      "wrong path behind a proxy",
+      () => ({ status: 404, headers: { "content-type": "text/plain" }, body: "404 page not found" }),
+      502,
+      "upstream_error",
+      "404 page not found",
+    ],
   ];
   for (const [name, answer, status, code, text] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
@@ -323,13 +400,17 @@ describe("ollama: upstream errors map to the contract", () => {
       fake.answer(() => ({ text: ["never"] }));
       const res = await other.post({ model: "m", messages: user, stream: true });
       expect(res.status).toBe(502);
-      expect(((await res.json()) as any).message).toBe('ollama has no such model or deployment: model "llama9" not found, try pulling it first');
+      expect(((await res.json()) as any).message).toBe(
+        'ollama has no such model or deployment: model "llama9" not found, try pulling it first',
+      );
     });
   });
 
   test("apiKey is sent as a bearer token; a refused key is the service's problem (502), never echoed", async () => {
     const guarded = await startOllamaFake({ apiKey: "ok-secret" });
-    const good = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: guarded.url, apiKey: "ok-secret", headers: { "x-team": "search" } }) });
+    const good = await startService({
+      mapping: singleTargetMapping({ type: "ollama", baseUrl: guarded.url, apiKey: "ok-secret", headers: { "x-team": "search" } }),
+    });
     const bad = await startService({ mapping: singleTargetMapping({ type: "ollama", baseUrl: guarded.url, apiKey: "wrong-secret" }) });
     try {
       expect((await good.post({ model: "m", messages: user })).status).toBe(200);

@@ -85,7 +85,15 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
       if (spec.streamUsageOption) expect(sent.body.stream_options).toEqual({ include_usage: true });
       else expect(sent.body.stream_options).toBeUndefined();
       const [event] = await svc.sink.waitFor(1);
-      expect(event).toMatchObject({ model, provider: spec.type, providerId: "p", deploymentName: spec.deploymentName, status: "success", finishReason: "stop", stream: true });
+      expect(event).toMatchObject({
+        model,
+        provider: spec.type,
+        providerId: "p",
+        deploymentName: spec.deploymentName,
+        status: "success",
+        finishReason: "stop",
+        stream: true,
+      });
       if (spec.reportsUsage) {
         expect(lines.at(-2)).toMatchObject({ type: "usage", inputTokens: 25, outputTokens: 8 });
         expect(event).toMatchObject({ inputTokens: 25, outputTokens: 8, totalTokens: 33, usageSource: "provider" });
@@ -156,11 +164,15 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
       test(`${spec.json} output is requested in the provider's shape`, async () => {
         fake.answer(() => ({ text: ['{"ok":', "true}"], usage: { prompt_tokens: 5, completion_tokens: 5 } }));
         const responseFormat =
-          spec.json === "json_schema" ? { type: "json_schema", name: "answer", schema: { type: "object" }, strict: true } : { type: "json_object" };
+          spec.json === "json_schema"
+            ? { type: "json_schema", name: "answer", schema: { type: "object" }, strict: true }
+            : { type: "json_object" };
         const body: any = await (await post({ responseFormat })).json();
         expect(body.outputText).toBe('{"ok":true}');
         expect(fake.requests[0]!.body.response_format).toEqual(
-          spec.json === "json_schema" ? { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" }, strict: true } } : { type: "json_object" },
+          spec.json === "json_schema"
+            ? { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" }, strict: true } }
+            : { type: "json_object" },
         );
       });
     }
@@ -179,7 +191,10 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
         const lines = await readNdjson(
           await post({
             stream: true,
-            tools: [{ name: "get_weather", parameters: { type: "object" } }, { type: "function", function: { name: "get_time" } }],
+            tools: [
+              { name: "get_weather", parameters: { type: "object" } },
+              { type: "function", function: { name: "get_time" } },
+            ],
             toolChoice: "auto",
           }),
         );
@@ -204,7 +219,10 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
       });
 
       test("a tool call in a JSON answer, with a named tool choice", async () => {
-        fake.answer(() => ({ toolCalls: [{ id: "call_1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }], usage: { prompt_tokens: 5, completion_tokens: 5 } }));
+        fake.answer(() => ({
+          toolCalls: [{ id: "call_1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }],
+          usage: { prompt_tokens: 5, completion_tokens: 5 },
+        }));
         const body: any = await (await post({ tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })).json();
         expect(body.output).toEqual([{ type: "tool_call", id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }]);
         expect(body.finishReason).toBe("tool_calls");
@@ -251,7 +269,12 @@ export function describeCompatibleProvider(spec: CompatibleProviderSpec): Provid
 
   describe(`${spec.type}: upstream errors map to the contract`, () => {
     const cases: [string, () => ScriptedResponse, number, string][] = [
-      ["context too long", () => spec.error(400, "This model's maximum context length is 8192 tokens.", "context_length_exceeded"), 400, "upstream_invalid_request"],
+      [
+        "context too long",
+        () => spec.error(400, "This model's maximum context length is 8192 tokens.", "context_length_exceeded"),
+        400,
+        "upstream_invalid_request",
+      ],
       ["bad key", () => spec.error(401, "Incorrect API key provided: sk-abc***.", "invalid_api_key"), 502, "upstream_error"],
       ["forbidden", () => spec.error(403, "Forbidden", null), 502, "upstream_error"],
       ["unknown deployment", () => spec.error(404, "The model does not exist", "model_not_found"), 502, "upstream_error"],

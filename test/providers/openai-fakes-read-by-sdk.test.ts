@@ -15,7 +15,14 @@ import { openAIStreamReads, postOpenAI } from "../../src/providers/openai-compat
 import { azureEndpoint } from "../../src/providers/azure/azure-endpoint";
 import { baseUrlEndpoint, bearerAuth, type OpenAIApi, type OpenAIEndpoint } from "../../src/providers/openai-compatible/openai-endpoint";
 import { jsonResponse } from "../fakes/fake-upstream";
-import { QUIRKS, startCompatibleFake, type CompatibleFake, type Flavour, type OpenAIAnswer, type Quirks } from "../fakes/openai-compatible/compatible-fake";
+import {
+  QUIRKS,
+  startCompatibleFake,
+  type CompatibleFake,
+  type Flavour,
+  type OpenAIAnswer,
+  type Quirks,
+} from "../fakes/openai-compatible/compatible-fake";
 
 const KEY = "test-key";
 const DEPLOYMENT = "gpt4o-prod";
@@ -101,7 +108,8 @@ function bodyFor(api: OpenAIApi, stream: boolean): Record<string, unknown> {
 async function viaSdk(client: OpenAI, api: OpenAIApi, stream: boolean): Promise<Outcome> {
   const chunks: unknown[] = [];
   try {
-    const create = api === "chat" ? client.chat.completions.create.bind(client.chat.completions) : client.completions.create.bind(client.completions);
+    const create =
+      api === "chat" ? client.chat.completions.create.bind(client.chat.completions) : client.completions.create.bind(client.completions);
     const result = await (create as (body: unknown) => Promise<unknown>)(bodyFor(api, stream));
     if (stream) for await (const chunk of result as AsyncIterable<unknown>) chunks.push(chunk);
     else chunks.push(result);
@@ -160,7 +168,9 @@ for (const [flavour, setup] of Object.entries(SETUPS) as [Flavour, Setup][]) {
 
     for (const status of [400, 401, 404, 429, 500, 503]) {
       test(`HTTP ${status}, the provider's error body`, async () => {
-        fake.answer(() => jsonResponse(status, setup.quirks.errorBody(status, `failed with ${status}`, "some_error", "some_code"), { "retry-after": "3" }));
+        fake.answer(() =>
+          jsonResponse(status, setup.quirks.errorBody(status, `failed with ${status}`, "some_error", "some_code"), { "retry-after": "3" }),
+        );
         const bySdk = await viaSdk(sdk, api, true);
         expect(bySdk.error?.status).toBe(status);
         expect(await viaOurs(ours, api, true)).toEqual(bySdk);
@@ -181,7 +191,8 @@ for (const [flavour, setup] of Object.entries(SETUPS) as [Flavour, Setup][]) {
       const [a, b] = fake.requests.slice(-2);
       expect(b!.url).toBe(a!.url);
       expect(b!.body).toEqual(a!.body);
-      for (const header of ["authorization", "api-key", "content-type"]) expect([header, b!.headers[header]]).toEqual([header, a!.headers[header]]);
+      for (const header of ["authorization", "api-key", "content-type"])
+        expect([header, b!.headers[header]]).toEqual([header, a!.headers[header]]);
     });
   });
 }

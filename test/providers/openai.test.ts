@@ -2,7 +2,14 @@
 import { describe, expect, test } from "bun:test";
 import { startOpenAIFake, openAIError } from "../fakes/openai/openai-fake";
 import { grammarViolations, readNdjson, streamedText } from "../support/ndjson";
-import { answersFromUnreachable, clientDisconnectTests, expectStreamFailed, expectUpstreamError, serviceAgainstFake, UNREACHABLE_URL } from "../support/provider-scenarios";
+import {
+  answersFromUnreachable,
+  clientDisconnectTests,
+  expectStreamFailed,
+  expectUpstreamError,
+  serviceAgainstFake,
+  UNREACHABLE_URL,
+} from "../support/provider-scenarios";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let fake: Awaited<ReturnType<typeof startOpenAIFake>>;
@@ -20,7 +27,10 @@ serviceAgainstFake(async () => {
 
 describe("openai: streaming", () => {
   test("text streams in the grammar with the provider's usage", async () => {
-    fake.answer(() => ({ text: ["Hello", "! How", " can I help"], usage: { prompt_tokens: 25, completion_tokens: 8, cached: 5, reasoning: 2 } }));
+    fake.answer(() => ({
+      text: ["Hello", "! How", " can I help"],
+      usage: { prompt_tokens: 25, completion_tokens: 8, cached: 5, reasoning: 2 },
+    }));
     const res = await svc.post({ model: "gpt-4o", messages: user, stream: true });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
@@ -70,7 +80,10 @@ describe("openai: streaming", () => {
       model: "gpt-4o",
       messages: user,
       stream: true,
-      tools: [{ name: "get_weather", parameters: { type: "object" } }, { type: "function", function: { name: "get_time" } }],
+      tools: [
+        { name: "get_weather", parameters: { type: "object" } },
+        { type: "function", function: { name: "get_time" } },
+      ],
       toolChoice: "auto",
     });
     const lines = await readNdjson(res);
@@ -146,7 +159,8 @@ describe("openai: streaming", () => {
       const { done, value } = await reader.read();
       if (done) break;
       text += decoder.decode(value, { stream: true });
-      for (const m of text.matchAll(/"content":"([^"]+)"/g)) if (!seen.some((s) => s.text === m[1])) seen.push({ text: m[1]!, upstreamDone });
+      for (const m of text.matchAll(/"content":"([^"]+)"/g))
+        if (!seen.some((s) => s.text === m[1])) seen.push({ text: m[1]!, upstreamDone });
     }
     expect(seen.map((s) => s.text)).toEqual(["one", " two", " three"]);
     // The first two were read while the upstream was still sending.
@@ -176,8 +190,13 @@ describe("openai: JSON answers", () => {
   });
 
   test("tool calls come back in output", async () => {
-    fake.answer(() => ({ toolCalls: [{ id: "call_1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }], usage: { prompt_tokens: 5, completion_tokens: 5 } }));
-    const body: any = await (await svc.post({ model: "gpt-4o", messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })).json();
+    fake.answer(() => ({
+      toolCalls: [{ id: "call_1", name: "get_weather", argumentPieces: ['{"city":"Paris"}'] }],
+      usage: { prompt_tokens: 5, completion_tokens: 5 },
+    }));
+    const body: any = await (
+      await svc.post({ model: "gpt-4o", messages: user, tools: [{ name: "get_weather" }], toolChoice: { name: "get_weather" } })
+    ).json();
     expect(body.output).toEqual([{ type: "tool_call", id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }]);
     expect(body.finishReason).toBe("tool_calls");
     expect(body.outputText).toBe("");
@@ -190,7 +209,13 @@ describe("openai: JSON answers", () => {
       model: "gpt-4o",
       messages: [
         { role: "system", content: "Be terse." },
-        { role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", url: "data:image/png;base64,iVBORw0KGgo=" },
+          ],
+        },
         { role: "assistant", content: null, toolCalls: [{ id: "call_9", name: "lookup", arguments: '{"q":"x"}' }] },
         { role: "tool", toolCallId: "call_9", content: "42" },
       ],
@@ -200,16 +225,31 @@ describe("openai: JSON answers", () => {
     const sent = fake.requests[0]!.body;
     expect(sent.messages).toEqual([
       { role: "system", content: "Be terse." },
-      { role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }] },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_9", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_9", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } }],
+      },
       { role: "tool", tool_call_id: "call_9", content: "42" },
     ]);
-    expect(sent.response_format).toEqual({ type: "json_schema", json_schema: { name: "answer", schema: { type: "object" }, strict: true } });
+    expect(sent.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "answer", schema: { type: "object" }, strict: true },
+    });
   });
 
   test("reasoning effort is sent and sampling parameters dropped for reasoning models", async () => {
     fake.answer(() => ({ text: ["4"], usage: { prompt_tokens: 5, completion_tokens: 70, reasoning: 64 } }));
-    const body: any = await (await svc.post({ model: "gpt-4o", messages: user, reasoningEffort: "high", temperature: 0.2, topP: 0.5 })).json();
+    const body: any = await (
+      await svc.post({ model: "gpt-4o", messages: user, reasoningEffort: "high", temperature: 0.2, topP: 0.5 })
+    ).json();
     const sent = fake.requests[0]!.body;
     expect(sent.reasoning_effort).toBe("high");
     expect(sent.temperature).toBeUndefined();
@@ -222,11 +262,41 @@ describe("openai: upstream errors map to the contract", () => {
   // The last column: upstream requests per client request — retryable failures are retried
   // maxRetries (2) times; a Retry-After longer than the test harness waits (1 s) is not waited out.
   const cases: [string, () => ReturnType<typeof openAIError>, number, string, number][] = [
-    ["context too long", () => openAIError(400, "This model's maximum context length is 128000 tokens.", "invalid_request_error", "context_length_exceeded"), 400, "upstream_invalid_request", 1],
-    ["bad key", () => openAIError(401, "Incorrect API key provided: sk-abc***.", "invalid_request_error", "invalid_api_key"), 502, "upstream_error", 1],
-    ["forbidden", () => openAIError(403, "Country not supported", "invalid_request_error", "unsupported_country_region_territory"), 502, "upstream_error", 1],
-    ["unknown deployment", () => openAIError(404, "The model `x` does not exist", "invalid_request_error", "model_not_found"), 502, "upstream_error", 1],
-    ["rate limited", () => openAIError(429, "Rate limit reached", "requests", "rate_limit_exceeded", { "retry-after": "7" }), 429, "rate_limited", 1],
+    [
+      "context too long",
+      () => openAIError(400, "This model's maximum context length is 128000 tokens.", "invalid_request_error", "context_length_exceeded"),
+      400,
+      "upstream_invalid_request",
+      1,
+    ],
+    [
+      "bad key",
+      () => openAIError(401, "Incorrect API key provided: sk-abc***.", "invalid_request_error", "invalid_api_key"),
+      502,
+      "upstream_error",
+      1,
+    ],
+    [
+      "forbidden",
+      () => openAIError(403, "Country not supported", "invalid_request_error", "unsupported_country_region_territory"),
+      502,
+      "upstream_error",
+      1,
+    ],
+    [
+      "unknown deployment",
+      () => openAIError(404, "The model `x` does not exist", "invalid_request_error", "model_not_found"),
+      502,
+      "upstream_error",
+      1,
+    ],
+    [
+      "rate limited",
+      () => openAIError(429, "Rate limit reached", "requests", "rate_limit_exceeded", { "retry-after": "7" }),
+      429,
+      "rate_limited",
+      1,
+    ],
     ["server error", () => openAIError(500, "The server had an error", "server_error"), 502, "upstream_error", 3],
     ["overloaded", () => openAIError(503, "Overloaded", "server_error"), 502, "upstream_error", 3],
     ["gateway timeout", () => openAIError(504, "Timeout", "server_error"), 504, "upstream_timeout", 3],
@@ -234,7 +304,11 @@ describe("openai: upstream errors map to the contract", () => {
   for (const [name, answer, status, code, upstreamRequests] of cases) {
     test(`${name} → ${status} ${code}`, async () => {
       fake.answer(answer);
-      const { answers, events } = await expectUpstreamError(svc, { model: "gpt-4o", messages: user }, { status, code, requestId: "req-42" });
+      const { answers, events } = await expectUpstreamError(
+        svc,
+        { model: "gpt-4o", messages: user },
+        { status, code, requestId: "req-42" },
+      );
       for (const { res, body } of answers) {
         if (code === "rate_limited") expect(res.headers.get("retry-after")).toBe("7");
         if (status === 502 && name === "bad key") expect(body.message).not.toContain("sk-abc");
@@ -246,7 +320,10 @@ describe("openai: upstream errors map to the contract", () => {
   }
 
   test("an unreachable upstream is a 502 naming the provider", async () => {
-    const answers = await answersFromUnreachable({ type: "openai", apiKey: "k", baseUrl: `${UNREACHABLE_URL}/v1` }, { model: "m", messages: user });
+    const answers = await answersFromUnreachable(
+      { type: "openai", apiKey: "k", baseUrl: `${UNREACHABLE_URL}/v1` },
+      { model: "m", messages: user },
+    );
     for (const { res, body } of answers) {
       expect(res.status).toBe(502);
       expect(body.message).toContain("could not reach openai");

@@ -42,17 +42,20 @@ const HUGE_FRAME = new Uint8Array([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 function hostile(request: Request): Response {
   const url = new URL(request.url);
-  const streaming = url.pathname.endsWith("-with-response-stream") || url.pathname.includes(":stream") || url.searchParams.get("alt") === "sse";
+  const streaming =
+    url.pathname.endsWith("-with-response-stream") || url.pathname.includes(":stream") || url.searchParams.get("alt") === "sse";
   if (mode === "huge-error") {
     const page = `<html><body>${"Internal error. ".repeat((10 * 1024 * KB) / 16)}</body></html>`;
     return new Response(page, { status: 500, headers: { "content-type": "text/html" } });
   }
   const encoder = new TextEncoder();
-  if (mode === "endless-json") return new Response(endless(encoder.encode("{"), "  \n"), { headers: { "content-type": "application/json" } });
+  if (mode === "endless-json")
+    return new Response(endless(encoder.encode("{"), "  \n"), { headers: { "content-type": "application/json" } });
   if (url.pathname.startsWith("/model/")) {
     return new Response(endless(HUGE_FRAME, "x"), { headers: { "content-type": "application/vnd.amazon.eventstream" } });
   }
-  if (url.pathname === "/api/chat") return new Response(endless(encoder.encode('{"message":"'), "x"), { headers: { "content-type": "application/x-ndjson" } });
+  if (url.pathname === "/api/chat")
+    return new Response(endless(encoder.encode('{"message":"'), "x"), { headers: { "content-type": "application/x-ndjson" } });
   void streaming;
   return new Response(endless(encoder.encode('data: {"x":"'), "x"), { headers: { "content-type": "text/event-stream" } });
 }
@@ -63,7 +66,13 @@ const PROVIDERS: Record<string, (url: string) => Record<string, unknown>> = {
   google: (url) => ({ type: "google", apiKey: "k", baseUrl: url }),
   mistral: (url) => ({ type: "mistral", apiKey: "k", baseUrl: url }),
   ollama: (url) => ({ type: "ollama", baseUrl: url }),
-  anthropic_bedrock: (url) => ({ type: "anthropic_bedrock", region: "us-east-1", endpoint: url, accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret-example" }),
+  anthropic_bedrock: (url) => ({
+    type: "anthropic_bedrock",
+    region: "us-east-1",
+    endpoint: url,
+    accessKeyId: "AKIDEXAMPLE",
+    secretAccessKey: "secret-example",
+  }),
 };
 
 let upstream: Server<undefined>;
@@ -104,7 +113,10 @@ for (const type of Object.keys(PROVIDERS)) {
     test("an endless stream event fails at maxEventBytes, and its body is cancelled", async () => {
       mode = "endless-event";
       const res = await svc.post({ model: type, messages: user, stream: true });
-      expect(await res.json()).toMatchObject({ code: "upstream_error", message: `${type} answer exceeds ${MAX_EVENT} bytes in one stream event` });
+      expect(await res.json()).toMatchObject({
+        code: "upstream_error",
+        message: `${type} answer exceeds ${MAX_EVENT} bytes in one stream event`,
+      });
       expect(res.status).toBe(502);
       await waitForCancel();
       expect(cancelled).toBe(started);

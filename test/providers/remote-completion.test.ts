@@ -15,7 +15,11 @@ import { describeCompatibleProvider, user } from "./openai-compatible-suite";
 const ctx = describeCompatibleProvider({
   type: "remote_completion",
   quirks: QUIRKS.remote_completion(),
-  provider: (url) => ({ type: "remote_completion", baseUrl: `${url}/api/openai/v1`, headers: { "X-Tenant": "acme", "X-Gateway-Token": "${GW_TOKEN}" } }),
+  provider: (url) => ({
+    type: "remote_completion",
+    baseUrl: `${url}/api/openai/v1`,
+    headers: { "X-Tenant": "acme", "X-Gateway-Token": "${GW_TOKEN}" },
+  }),
   env: { GW_TOKEN: "gw-secret-token" },
   deploymentName: "qwen2.5-72b-instruct",
   maxTokensField: "max_tokens",
@@ -54,7 +58,13 @@ describe("remote_completion: quirks", () => {
 
   test("a stream that ends with no finish reason and no [DONE] was cut short: an error line", async () => {
     const { fake, svc, model } = ctx;
-    const chunk = { id: "gen-1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "Half" }, finish_reason: null }] };
+    const chunk = {
+      id: "gen-1",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "m",
+      choices: [{ index: 0, delta: { content: "Half" }, finish_reason: null }],
+    };
     fake.answer(() => ({ status: 200, headers: { "content-type": "text/event-stream" }, body: [{ write: sseData(chunk, "\r\n") }] }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true }));
     const error = expectStreamFailed(lines);
@@ -79,7 +89,11 @@ describe("remote_completion: quirks", () => {
     ]);
     const lines = await readNdjson(await svc.post({ model, messages: user, tools: [{ name: "lookup" }], stream: true }));
     expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.filter((l) => l.type === "tool_call_end").map((l) => (l as { arguments: string }).arguments)).toEqual(['{"q":"a"}', '{"q":"b"}', '{"q":"c"}']);
+    expect(lines.filter((l) => l.type === "tool_call_end").map((l) => (l as { arguments: string }).arguments)).toEqual([
+      '{"q":"a"}',
+      '{"q":"b"}',
+      '{"q":"c"}',
+    ]);
   });
 
   test("reasoning_content (DeepSeek-style) is counted, not shown; usage on the finish chunk is read", async () => {
@@ -99,17 +113,28 @@ describe("remote_completion: quirks", () => {
 
   test("plain-text error bodies are passed on once, without the status repeated", async () => {
     const { fake, svc, model } = ctx;
-    fake.answer(() => ({ status: 503, headers: { "content-type": "text/plain" }, body: "upstream connect error or disconnect/reset before headers" }));
+    fake.answer(() => ({
+      status: 503,
+      headers: { "content-type": "text/plain" },
+      body: "upstream connect error or disconnect/reset before headers",
+    }));
     const res = await svc.post({ model, messages: user });
     expect(res.status).toBe(502);
-    expect(((await res.json()) as any).message).toBe("remote_completion failed (HTTP 503): upstream connect error or disconnect/reset before headers");
+    expect(((await res.json()) as any).message).toBe(
+      "remote_completion failed (HTTP 503): upstream connect error or disconnect/reset before headers",
+    );
   });
 
   test("a key is sent as Bearer; headers and key never reach the logs", async () => {
     const fake = await startCompatibleFake(QUIRKS.remote_completion({ apiKey: "remote-key-987", basePath: "/v1" }));
     const logs: string[] = [];
     const svc = await startService({
-      mapping: singleTargetMapping({ type: "remote_completion", baseUrl: `${fake.url}/v1`, apiKey: "remote-key-987", headers: { "X-Secret": "header-secret-654" } }),
+      mapping: singleTargetMapping({
+        type: "remote_completion",
+        baseUrl: `${fake.url}/v1`,
+        apiKey: "remote-key-987",
+        headers: { "X-Secret": "header-secret-654" },
+      }),
       logger: createLogger("debug", {}, (line) => logs.push(line)),
     });
     try {
@@ -133,7 +158,13 @@ describe("remote_completion: quirks", () => {
 
   test("a mapping header may carry the Authorization itself", async () => {
     const fake = await startCompatibleFake({ ...QUIRKS.remote_completion({ basePath: "/v1" }), auth: undefined });
-    const svc = await startService({ mapping: singleTargetMapping({ type: "remote_completion", baseUrl: `${fake.url}/v1`, headers: { authorization: "Token custom-scheme" } }) });
+    const svc = await startService({
+      mapping: singleTargetMapping({
+        type: "remote_completion",
+        baseUrl: `${fake.url}/v1`,
+        headers: { authorization: "Token custom-scheme" },
+      }),
+    });
     try {
       await (await svc.post({ model: "m", messages: user })).json();
       expect(fake.requests[0]!.headers.authorization).toBe("Token custom-scheme");

@@ -42,7 +42,11 @@ describe("OpenAI-compatible dialects", () => {
   });
 
   test("legacy completions: a prompt, a default limit, reasoningEffort dropped", () => {
-    const plan = buildOpenAICompletionBody(request({ reasoningEffort: "low" }), "gpt-35-turbo-instruct", azureOpenAICompletionsProvider.dialect);
+    const plan = buildOpenAICompletionBody(
+      request({ reasoningEffort: "low" }),
+      "gpt-35-turbo-instruct",
+      azureOpenAICompletionsProvider.dialect,
+    );
     expect(typeof plan.body.prompt).toBe("string");
     expect(plan.body.max_tokens).toBeGreaterThan(16);
     expect(plan.warnings).toEqual(["reasoningEffort"]);

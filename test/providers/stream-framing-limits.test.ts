@@ -71,7 +71,10 @@ describe("SseParser", () => {
       failure = e;
     }
     expect(failure).toBeInstanceOf(GatewayError);
-    expect(failure).toMatchObject({ code: "upstream_error", message: `openai answer exceeds ${DEFAULT_MAX_EVENT_BYTES} bytes in one stream event` });
+    expect(failure).toMatchObject({
+      code: "upstream_error",
+      message: `openai answer exceeds ${DEFAULT_MAX_EVENT_BYTES} bytes in one stream event`,
+    });
     expect(() => new SseParser(1024).feed(`data: ${"x".repeat(2000)}\n\n`, out)).toThrow("answer exceeds 1024 bytes in one stream event");
     // At the bound is fine.
     const exact = new SseParser(1024);
@@ -108,7 +111,10 @@ describe("ndjsonLineBatches", () => {
     } catch (e) {
       failure = e;
     }
-    expect(failure).toMatchObject({ code: "upstream_error", message: `ollama answer exceeds ${DEFAULT_MAX_EVENT_BYTES} bytes in one stream event` });
+    expect(failure).toMatchObject({
+      code: "upstream_error",
+      message: `ollama answer exceeds ${DEFAULT_MAX_EVENT_BYTES} bytes in one stream event`,
+    });
     expect(cancelled).toBe(true);
   });
 });

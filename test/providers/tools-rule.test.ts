@@ -47,7 +47,11 @@ const TARGETS: Record<string, () => Promise<Target>> = {
   },
   anthropic_bedrock: async () => {
     const fake = await startBedrockFake({ region: REGION, credentials: AWS });
-    return { fake, provider: { type: "anthropic_bedrock", region: REGION, endpoint: fake.url, ...AWS }, deploymentName: "anthropic.claude-sonnet-4-5-20250929-v1:0" };
+    return {
+      fake,
+      provider: { type: "anthropic_bedrock", region: REGION, endpoint: fake.url, ...AWS },
+      deploymentName: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    };
   },
   google: async () => {
     const fake = await startGoogleFake({ apiKey: "g-key" });
@@ -141,7 +145,10 @@ describe("toolChoice none without tools is sent as no tools at all", () => {
 
 describe("a tool choice no upstream can honour without tools is a 400 naming toolChoice", () => {
   for (const type of TYPES) {
-    for (const [what, toolChoice] of [["a named tool", { name: "x" }], ["required", "required"]] as const) {
+    for (const [what, toolChoice] of [
+      ["a named tool", { name: "x" }],
+      ["required", "required"],
+    ] as const) {
       test(`${type}: ${what}, streamed and not, tools [] or none`, async () => {
         for (const extra of [{ tools: [] }, {}, { stream: true }]) {
           const res = await svc.post({ model: type, messages: user, toolChoice, ...extra });

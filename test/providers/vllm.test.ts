@@ -29,7 +29,10 @@ describe("vllm: quirks", () => {
 
   test("with an apiKey it is sent as a Bearer token", async () => {
     const fake = await startCompatibleFake(QUIRKS.vllm({ apiKey: "vllm-secret" }));
-    const svc = await startService({ mapping: singleTargetMapping({ type: "vllm", baseUrl: `${fake.url}/v1`, apiKey: "${VLLM_KEY}" }), env: { VLLM_KEY: "vllm-secret" } });
+    const svc = await startService({
+      mapping: singleTargetMapping({ type: "vllm", baseUrl: `${fake.url}/v1`, apiKey: "${VLLM_KEY}" }),
+      env: { VLLM_KEY: "vllm-secret" },
+    });
     try {
       const res = await svc.post({ model: "m", messages: user });
       expect(res.status).toBe(200);
@@ -68,10 +71,18 @@ describe("vllm: quirks", () => {
 
   test("a call whose arguments never came is closed with {}", async () => {
     const { fake, svc, model } = ctx;
-    fake.answer(() => ({ toolCalls: [{ id: "chatcmpl-tool-1", name: "now", argumentPieces: [] }], usage: { prompt_tokens: 10, completion_tokens: 3 } }));
+    fake.answer(() => ({
+      toolCalls: [{ id: "chatcmpl-tool-1", name: "now", argumentPieces: [] }],
+      usage: { prompt_tokens: 10, completion_tokens: 3 },
+    }));
     const lines = await readNdjson(await svc.post({ model, messages: user, stream: true, tools: [{ name: "now" }] }));
     expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "tool_call_end")).toEqual({ type: "tool_call_end", id: "chatcmpl-tool-1", name: "now", arguments: "{}" });
+    expect(lines.find((l) => l.type === "tool_call_end")).toEqual({
+      type: "tool_call_end",
+      id: "chatcmpl-tool-1",
+      name: "now",
+      arguments: "{}",
+    });
   });
 
   for (const field of ["reasoning", "reasoning_content"] as const) {
@@ -89,16 +100,29 @@ describe("vllm: quirks", () => {
 
   test("topK, seed and penalties are sent", async () => {
     const { fake, svc, model } = ctx;
-    await (await svc.post({ model, messages: user, topK: 40, seed: 7, presencePenalty: 0.5, frequencyPenalty: 0.25, reasoningEffort: "low" })).json();
-    expect(fake.requests[0]!.body).toMatchObject({ top_k: 40, seed: 7, presence_penalty: 0.5, frequency_penalty: 0.25, reasoning_effort: "low" });
+    await (
+      await svc.post({ model, messages: user, topK: 40, seed: 7, presencePenalty: 0.5, frequencyPenalty: 0.25, reasoningEffort: "low" })
+    ).json();
+    expect(fake.requests[0]!.body).toMatchObject({
+      top_k: 40,
+      seed: 7,
+      presence_penalty: 0.5,
+      frequency_penalty: 0.25,
+      reasoning_effort: "low",
+    });
   });
 
   test("the older flat error body with an integer code is read", async () => {
     const { fake, svc, model } = ctx;
-    fake.answer(() => vllmError(400, "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.", { flat: true }));
+    fake.answer(() =>
+      vllmError(400, "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.", { flat: true }),
+    );
     const res = await svc.post({ model, messages: user });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: "upstream_invalid_request", message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens." });
+    expect(await res.json()).toMatchObject({
+      code: "upstream_invalid_request",
+      message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+    });
   });
 
   test("an older flat error chunk mid-stream is an error line with its message", async () => {
@@ -113,7 +137,15 @@ describe("vllm: quirks", () => {
     const { fake, svc, model } = ctx;
     const res = await svc.post({
       model,
-      messages: [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", url: "https://example.com/cat.png" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is this?" },
+            { type: "image", url: "https://example.com/cat.png" },
+          ],
+        },
+      ],
     });
     expect(res.status).toBe(200);
     expect(fake.requests[0]!.body.messages[0].content).toEqual([

@@ -12,7 +12,11 @@ const badKey = new GatewayError("upstream_error", "credentials", { credentialsRe
 function setup(options = {}) {
   let now = 1_000_000;
   const changes: [string, CircuitState][] = [];
-  const breakers = new CircuitBreakers(options, () => now, (t, s) => changes.push([t.key, s]));
+  const breakers = new CircuitBreakers(
+    options,
+    () => now,
+    (t, s) => changes.push([t.key, s]),
+  );
   const fail = (error = retryable) => breakers.tryPass(a)!.failed(error);
   return { breakers, changes, fail, advance: (ms: number) => (now += ms) };
 }

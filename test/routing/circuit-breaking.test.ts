@@ -31,7 +31,9 @@ async function text(body: Record<string, unknown> = {}): Promise<string> {
 
 async function targetState(providerId: string, deployment: string): Promise<number | null> {
   const metrics = await (await fetch(`${u.svc.url}/metrics`)).text();
-  const line = metrics.split("\n").find((l) => l.startsWith(`completion_target_state{provider="openai",provider_id="${providerId}",deployment="${deployment}"}`));
+  const line = metrics
+    .split("\n")
+    .find((l) => l.startsWith(`completion_target_state{provider="openai",provider_id="${providerId}",deployment="${deployment}"}`));
   return line ? Number(line.split(" ").pop()) : null;
 }
 

@@ -34,7 +34,9 @@ describe("retryable failures: retried maxRetries times, then the next target", (
         expect(event!.attempts).toHaveLength(3);
         for (const attempt of event!.attempts) {
           expect(attempt).toMatchObject({ providerId: "a", deploymentName: "gpt-a" });
-          expect(attempt.error).toMatch(status === 429 ? /^rate_limited: / : status === 408 || status === 504 ? /^upstream_timeout: / : /^upstream_error: /);
+          expect(attempt.error).toMatch(
+            status === 429 ? /^rate_limited: / : status === 408 || status === 504 ? /^upstream_timeout: / : /^upstream_error: /,
+          );
         }
       });
     }
@@ -49,7 +51,11 @@ describe("retryable failures: retried maxRetries times, then the next target", (
   });
 
   test("a JSON answer cut short falls back too: nothing was sent yet", async () => {
-    u.a.answer(() => ({ status: 200, headers: { "content-type": "application/json" }, body: [{ write: '{"id":"chatcmpl-x","choices":[' }, { delayMs: 20 }, { reset: true }] }));
+    u.a.answer(() => ({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      body: [{ write: '{"id":"chatcmpl-x","choices":[' }, { delayMs: 20 }, { reset: true }],
+    }));
     const res = await u.svc.post({ model: "m", messages: user });
     expect(res.status).toBe(200);
     expect(await answerText(res, false)).toBe("from b");
@@ -58,7 +64,9 @@ describe("retryable failures: retried maxRetries times, then the next target", (
 
   test("a retry that succeeds stays on the same target", async () => {
     let calls = 0;
-    u.a.answer(() => (++calls === 1 ? openAIError(503, "busy", "server_error") : { text: ["from a"], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+    u.a.answer(() =>
+      ++calls === 1 ? openAIError(503, "busy", "server_error") : { text: ["from a"], usage: { prompt_tokens: 1, completion_tokens: 1 } },
+    );
     const res = await u.svc.post({ model: "m", messages: user, stream: true });
     expect(await answerText(res, true)).toBe("from a");
     expect(u.a.requests.length).toBe(2);

@@ -23,7 +23,10 @@ describe("RetryPolicy", () => {
 
   test("never retries what is not retryable", () => {
     const policy = new RetryPolicy();
-    expect(policy.decide(new GatewayError("upstream_invalid_request", "too long"), 0, 2, 60_000)).toEqual({ retry: false, reason: "not retryable" });
+    expect(policy.decide(new GatewayError("upstream_invalid_request", "too long"), 0, 2, 60_000)).toEqual({
+      retry: false,
+      reason: "not retryable",
+    });
   });
 
   test("waits at least Retry-After, up to the cap; past it moves on", () => {

@@ -18,22 +18,54 @@ describe("routeFailure", () => {
 
   test("one target: its own error", () => {
     const last = limited(7);
-    expect(routeFailure("m", [{ target: a, error: failed }, { target: a, error: last }], [])).toBe(last);
+    expect(
+      routeFailure(
+        "m",
+        [
+          { target: a, error: failed },
+          { target: a, error: last },
+        ],
+        [],
+      ),
+    ).toBe(last);
   });
 
   test("every target rate-limited: 429 with the soonest Retry-After", () => {
-    const e = routeFailure("m", [{ target: a, error: limited(20) }, { target: b, error: limited(3) }, { target: b, error: limited(5) }], []);
+    const e = routeFailure(
+      "m",
+      [
+        { target: a, error: limited(20) },
+        { target: b, error: limited(3) },
+        { target: b, error: limited(5) },
+      ],
+      [],
+    );
     expect(e.status).toBe(429);
     expect(e.retryAfter).toBe(5);
   });
 
   test("the last outcome of each target counts", () => {
-    const e = routeFailure("m", [{ target: a, error: failed }, { target: a, error: timeout }, { target: b, error: timeout }], []);
+    const e = routeFailure(
+      "m",
+      [
+        { target: a, error: failed },
+        { target: a, error: timeout },
+        { target: b, error: timeout },
+      ],
+      [],
+    );
     expect(e).toMatchObject({ status: 504, code: "upstream_timeout" });
   });
 
   test("mixed: 502 naming each target's outcome; skipped targets do not count", () => {
-    const e = routeFailure("m", [{ target: a, error: limited(1) }, { target: b, error: timeout }], []);
+    const e = routeFailure(
+      "m",
+      [
+        { target: a, error: limited(1) },
+        { target: b, error: timeout },
+      ],
+      [],
+    );
     expect(e).toMatchObject({ status: 502, code: "upstream_error" });
     expect(e.message).toContain("a/x: rate_limited");
     expect(e.message).toContain("b/y: upstream_timeout");

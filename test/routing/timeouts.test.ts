@@ -165,7 +165,10 @@ describe("after the first byte: an error line, no fallback", () => {
     const lines = await readNdjson(await u.svc.post({ model: "m", messages: user, stream: true }));
     const elapsed = performance.now() - started;
     expect(grammarViolations(lines)).toEqual([]);
-    expect(lines.find((l) => l.type === "error")).toMatchObject({ code: "upstream_timeout", message: "openai did not finish within 450 ms (total timeout)" });
+    expect(lines.find((l) => l.type === "error")).toMatchObject({
+      code: "upstream_timeout",
+      message: "openai did not finish within 450 ms (total timeout)",
+    });
     expect(elapsed).toBeGreaterThanOrEqual(440);
     expect(elapsed).toBeLessThan(900);
     expect(await upstreamClosed(u.a)).toBe(true);
@@ -176,13 +179,19 @@ describe("after the first byte: an error line, no fallback", () => {
 describe("JSON requests", () => {
   test("a hung upstream cannot hold the request past its total timeout", async () => {
     const fake = await startFakeUpstream(() => ({ hangBeforeHeaders: true }));
-    const svc = await startService({ mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: `${fake.url}/v1`, timeoutMs: 300 }), routing: FAST_ROUTING });
+    const svc = await startService({
+      mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: `${fake.url}/v1`, timeoutMs: 300 }),
+      routing: FAST_ROUTING,
+    });
     open.push({ close: () => svc.stop() }, fake);
     const started = performance.now();
     const res = await svc.post({ model: "m", messages: user });
     const elapsed = performance.now() - started;
     expect(res.status).toBe(504);
-    expect(await res.json()).toMatchObject({ code: "upstream_timeout", message: "openai did not finish before the request's 300 ms time budget ran out (total timeout)" });
+    expect(await res.json()).toMatchObject({
+      code: "upstream_timeout",
+      message: "openai did not finish before the request's 300 ms time budget ran out (total timeout)",
+    });
     expect(elapsed).toBeLessThan(600);
     expect(await upstreamClosed(fake)).toBe(true);
   });

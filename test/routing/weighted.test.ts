@@ -17,7 +17,11 @@ function seeded(seed: number): () => number {
 
 let u: TwoUpstreams;
 beforeAll(async () => {
-  u = await startTwoUpstreams({ strategy: "weighted", weights: [3, 1], routing: { retry: { baseDelayMs: 1 }, circuit: false, random: seeded(42) } });
+  u = await startTwoUpstreams({
+    strategy: "weighted",
+    weights: [3, 1],
+    routing: { retry: { baseDelayMs: 1 }, circuit: false, random: seeded(42) },
+  });
 });
 afterAll(() => u.close());
 beforeEach(() => reset(u));

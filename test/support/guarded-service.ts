@@ -54,7 +54,16 @@ export async function startService(
       });
       const text = await response.text();
       if (response.headers.get("content-type")?.includes("ndjson")) {
-        return { response, requestId, body: { lines: text.trim().split("\n").map((l) => JSON.parse(l)) } };
+        return {
+          response,
+          requestId,
+          body: {
+            lines: text
+              .trim()
+              .split("\n")
+              .map((l) => JSON.parse(l)),
+          },
+        };
       }
       return { response, requestId, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },

@@ -53,7 +53,8 @@ export function grammarViolations(lines: ChunkEvent[]): string[] {
       case "usage":
         usage++;
         if (open) problems.push(`${at}: usage while a block is open`);
-        if (!Number.isInteger(line.inputTokens) || !Number.isInteger(line.outputTokens)) problems.push(`${at}: token counts must be integers`);
+        if (!Number.isInteger(line.inputTokens) || !Number.isInteger(line.outputTokens))
+          problems.push(`${at}: token counts must be integers`);
         break;
       case "finish":
         finish++;

@@ -69,11 +69,7 @@ function run(...args: string[]): Promise<string> {
 
 async function runWith(env: Record<string, string>, ...args: string[]): Promise<string> {
   const proc = Bun.spawn(["bash", SCRIPT, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`scripts/rabbitmq.sh ${args[0]} failed (exit ${code}): ${stderr.trim() || stdout.trim()}`);
   return stdout;
 }

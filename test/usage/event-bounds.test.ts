@@ -26,7 +26,11 @@ function logSink(env: Record<string, string> = {}) {
   const logger = createLogger("info", {}, (line) => logs.push(JSON.parse(line)));
   const settings = parseSettings(env);
   const sink = createLogSink(settings, logger, metrics, (line) => lines.push(line));
-  const events = () => lines.map((l) => JSON.parse(l)).filter((l) => l.kind === "usage_event").map((l) => l.event as Record<string, any>);
+  const events = () =>
+    lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === "usage_event")
+      .map((l) => l.event as Record<string, any>);
   return { sink, settings, metrics, logger, logs, lines, events };
 }
 
@@ -46,7 +50,13 @@ describe("usage events that cannot be serialised as they are", () => {
 
     expect(events()).toHaveLength(1);
     const published = events()[0]!;
-    expect(published).toMatchObject({ eventId: event.eventId, requestId: event.requestId, inputTokens: 12, outputTokens: 34, totalTokens: 46 });
+    expect(published).toMatchObject({
+      eventId: event.eventId,
+      requestId: event.requestId,
+      inputTokens: 12,
+      outputTokens: 34,
+      totalTokens: 46,
+    });
     expect(published.context).toBeNull();
     expect(published.messages).toEqual(event.messages);
     expect(published.truncated).toEqual({ context: { reason: "unserialisable", error: expect.any(String) } });

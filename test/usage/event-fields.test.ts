@@ -13,7 +13,12 @@ import { startService, waitFor } from "../support/usage-harness";
 async function eventsFor(bodies: Record<string, unknown>[]): Promise<Record<string, any>[]> {
   const lines: string[] = [];
   const sink = new LogUsageSink((line) => lines.push(line));
-  const { service, base } = await startService({ settings: parseSettings({}), sink, logger: silentLogger, metrics: createMetrics({ defaultMetrics: false }) });
+  const { service, base } = await startService({
+    settings: parseSettings({}),
+    sink,
+    logger: silentLogger,
+    metrics: createMetrics({ defaultMetrics: false }),
+  });
   try {
     for (const [i, body] of bodies.entries()) {
       const response = await fetch(`${base}/api/v1/completions`, {

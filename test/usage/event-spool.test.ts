@@ -97,7 +97,10 @@ describe("event spool", () => {
     const segment = (await spool.oldest())!;
     const records = await spool.read(segment);
     spool.settle(segment, 1);
-    await spool.rewrite(segment, records.slice(1).map((r) => r.line));
+    await spool.rewrite(
+      segment,
+      records.slice(1).map((r) => r.line),
+    );
     await spool.close();
     const again = await EventSpool.open(dir, capture().logger);
     expect(again.pending).toBe(2);

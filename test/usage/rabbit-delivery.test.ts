@@ -69,10 +69,35 @@ function captureLogs() {
 }
 
 const CONTRACT_FIELDS = [
-  "eventId", "requestId", "model", "provider", "providerId", "deploymentName",
-  "inputTokens", "outputTokens", "totalTokens", "reasoningTokens", "cachedInputTokens", "usageSource",
-  "stream", "temperature", "topP", "topK", "maxOutputTokens", "responseFormat", "toolChoice", "toolsCount",
-  "status", "finishReason", "error", "durationMs", "timeToFirstTokenMs", "timestamp", "messages", "auth", "context",
+  "eventId",
+  "requestId",
+  "model",
+  "provider",
+  "providerId",
+  "deploymentName",
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "reasoningTokens",
+  "cachedInputTokens",
+  "usageSource",
+  "stream",
+  "temperature",
+  "topP",
+  "topK",
+  "maxOutputTokens",
+  "responseFormat",
+  "toolChoice",
+  "toolsCount",
+  "status",
+  "finishReason",
+  "error",
+  "durationMs",
+  "timeToFirstTokenMs",
+  "timestamp",
+  "messages",
+  "auth",
+  "context",
 ] as const;
 
 describe("usage events to RabbitMQ", () => {
@@ -190,13 +215,10 @@ describe("usage events to RabbitMQ", () => {
     expect(sink.health().pending).toBeGreaterThan(0);
 
     // The consumer frees room slowly; the sink keeps retrying what was refused.
-    const received = await consumeUsageEvents(
-      broker.url,
-      queue,
-      untilAllOf(events.map((e) => e.eventId)),
-      20_000,
-      { prefetch: 5, delayMs: 10 },
-    );
+    const received = await consumeUsageEvents(broker.url, queue, untilAllOf(events.map((e) => e.eventId)), 20_000, {
+      prefetch: 5,
+      delayMs: 10,
+    });
     expect(new Set(idsOf(received))).toEqual(new Set(events.map((e) => e.eventId)));
     await waitFor("nothing pending", () => sink.health().pending === 0);
     expect(await counter(metrics, "published")).toBe(events.length);
@@ -223,8 +245,9 @@ describe("usage events to RabbitMQ", () => {
     })();
     await Bun.sleep(300);
     await broker.ctl("close_all_connections", "test: forced close");
-    await waitFor("the sink to notice and reconnect", () =>
-      lines.some((l) => l.msg === "RabbitMQ connection lost; reconnecting") && sink.linkStatus().state === "connected",
+    await waitFor(
+      "the sink to notice and reconnect",
+      () => lines.some((l) => l.msg === "RabbitMQ connection lost; reconnecting") && sink.linkStatus().state === "connected",
     );
     await Bun.sleep(300);
     publishing = false;

@@ -78,7 +78,11 @@ describe("usage events while the broker is away", () => {
       expect(metricsText).toContain("completion_usage_events_pending 20");
 
       await broker.start();
-      await bindUsageQueue(broker.url, { exchange: s.settings.rabbitmqExchange, routingKey: s.settings.rabbitmqRoutingKey, queue: s.queue });
+      await bindUsageQueue(broker.url, {
+        exchange: s.settings.rabbitmqExchange,
+        routingKey: s.settings.rabbitmqRoutingKey,
+        queue: s.queue,
+      });
       const received = await consumeUsageEvents(broker.url, s.queue, untilAllOf(recorder.ids), 20_000);
       expect(new Set(idsOf(received))).toEqual(new Set(recorder.ids));
       await waitFor("health back to ok", async () => (await health(base)).status === "ok", 10_000);

@@ -76,7 +76,12 @@ function deadLetters(spoolDir: string): Record<string, any>[] {
   } catch {
     return [];
   }
-  return files.flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)));
+  return files.flatMap((f) =>
+    readFileSync(join(dir, f), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  );
 }
 
 async function deadLettered(metrics: Metrics): Promise<number> {
@@ -195,7 +200,10 @@ describe("a spooled event the AMQP client cannot encode", () => {
     const { settings, spoolDir, queue } = await setup("unsendable");
     const bad = usageEvent({ eventId: "x".repeat(300) });
     const good = Array.from({ length: 3 }, () => usageEvent());
-    writeFileSync(join(spoolDir, "usage-events-000000000001.ndjson"), `${[good[0], bad, ...good.slice(1)].map((e) => JSON.stringify(e)).join("\n")}\n`);
+    writeFileSync(
+      join(spoolDir, "usage-events-000000000001.ndjson"),
+      `${[good[0], bad, ...good.slice(1)].map((e) => JSON.stringify(e)).join("\n")}\n`,
+    );
     const metrics = createMetrics({ defaultMetrics: false });
     const logs = captureLogs();
     const sink = await sinkFor(settings, metrics, logs.logger);

@@ -30,8 +30,12 @@ test("the demo model (it counts usage with the local tokenizer) answers such a p
 });
 
 test("a stream cut short by its client still publishes its estimated usage", async () => {
-  const fake = await startOpenAIFake({ answer: () => ({ text: Array.from({ length: 40 }, (_, i) => `<|endoftext|> piece ${i} `), chunkDelayMs: 50 }) });
-  const svc = await startService({ mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: `${fake.url}/v1` }, "gpt-4o", "gpt-4o") });
+  const fake = await startOpenAIFake({
+    answer: () => ({ text: Array.from({ length: 40 }, (_, i) => `<|endoftext|> piece ${i} `), chunkDelayMs: 50 }),
+  });
+  const svc = await startService({
+    mapping: singleTargetMapping({ type: "openai", apiKey: "k", baseUrl: `${fake.url}/v1` }, "gpt-4o", "gpt-4o"),
+  });
   try {
     const { event } = await cancelMidStream(svc, fake, { model: "gpt-4o", messages: quoting, stream: true });
     expect(event).toMatchObject({ status: "cancelled", usageSource: "estimated" });

@@ -56,7 +56,11 @@ export interface Cluster {
 }
 
 /** `up`: the worker statuses that count as started (with a broker away, workers are `degraded`). */
-export async function startCluster(extraEnv: Record<string, string> = {}, spool = mkdtempSync(join(tmpdir(), "workers-spool-")), up = ["ok"]): Promise<Cluster> {
+export async function startCluster(
+  extraEnv: Record<string, string> = {},
+  spool = mkdtempSync(join(tmpdir(), "workers-spool-")),
+  up = ["ok"],
+): Promise<Cluster> {
   const port = await freePort();
   const proc = Bun.spawn([process.execPath, join(root, "src/main.ts")], {
     cwd: root,
@@ -157,4 +161,3 @@ export async function load(url: string, clients: number, until: () => boolean, m
   );
   return outcomes;
 }
-

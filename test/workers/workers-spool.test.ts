@@ -66,7 +66,13 @@ test.skipIf(!rabbitmqInstalled())(
 
     const victim = (await workersOf(cluster.url)).find((w) => w.index === 1)!;
     process.kill(victim.pid!, "SIGKILL");
-    await waitFor(async () => (await workersOf(cluster!.url)).some((w) => w.index === 1 && w.pid !== victim.pid && w.status !== "restarting" && w.status !== "starting"), "worker 1 restarted");
+    await waitFor(
+      async () =>
+        (await workersOf(cluster!.url)).some(
+          (w) => w.index === 1 && w.pid !== victim.pid && w.status !== "restarting" && w.status !== "starting",
+        ),
+      "worker 1 restarted",
+    );
 
     await broker.start();
     await bindUsageQueue(broker.url, { exchange: EXCHANGE, routingKey: ROUTING_KEY, queue: QUEUE });

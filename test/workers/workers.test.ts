@@ -42,16 +42,24 @@ describe("WORKERS=2", () => {
     await Bun.sleep(3_000);
     process.kill(victim.pid!, "SIGKILL");
     killedAt = Date.now();
-    await waitFor(async () => (await workersOf(cluster.url)).some((w) => w.index === 1 && w.status === "ok" && w.pid !== victim.pid), "worker 1 restarted");
+    await waitFor(
+      async () => (await workersOf(cluster.url)).some((w) => w.index === 1 && w.status === "ok" && w.pid !== victim.pid),
+      "worker 1 restarted",
+    );
     const restartedAt = Date.now();
     // The restarted worker takes its share again.
-    await waitFor(() => [...cluster.out.servedBy.values()].filter((w) => w === 1).length > 0 && Date.now() - restartedAt > 1_000, "load on the restarted worker");
+    await waitFor(
+      () => [...cluster.out.servedBy.values()].filter((w) => w === 1).length > 0 && Date.now() - restartedAt > 1_000,
+      "load on the restarted worker",
+    );
     stop = true;
     const outcomes = await running;
 
     const failed = outcomes.filter((o) => !o.ok);
     const succeeded = outcomes.filter((o) => o.ok);
-    console.log(`kill -9 under load: ${outcomes.length} requests, ${failed.length} failed (on the killed worker's connections): ${failed.map((o) => o.error).join("; ")}`);
+    console.log(
+      `kill -9 under load: ${outcomes.length} requests, ${failed.length} failed (on the killed worker's connections): ${failed.map((o) => o.error).join("; ")}`,
+    );
     // Only requests already on the killed worker may fail: at most one per client loop, all at the kill.
     expect(failed.length).toBeLessThanOrEqual(4);
     for (const o of failed) expect(o.end).toBeGreaterThanOrEqual(killedAt - 50);
@@ -70,9 +78,13 @@ describe("WORKERS=2", () => {
     // The killed worker's counts up to its last report (at most a second before the kill) stay in
     // the sums: what it served in that last second may be missing, never more, never counted twice.
     const counted = (await successesCounted(cluster.url)) - before;
-    const lastSecondOfVictim = succeeded.filter((o) => cluster.out.servedBy.get(o.id) === 1 && o.end <= killedAt && o.end > killedAt - 1_200).length;
+    const lastSecondOfVictim = succeeded.filter(
+      (o) => cluster.out.servedBy.get(o.id) === 1 && o.end <= killedAt && o.end > killedAt - 1_200,
+    ).length;
     const victimBefore = succeeded.filter((o) => cluster.out.servedBy.get(o.id) === 1 && o.end <= killedAt).length;
-    console.log(`counted ${counted} of ${succeeded.length} successes; the killed worker served ${victimBefore} before the kill, ${lastSecondOfVictim} in its last 1.2 s`);
+    console.log(
+      `counted ${counted} of ${succeeded.length} successes; the killed worker served ${victimBefore} before the kill, ${lastSecondOfVictim} in its last 1.2 s`,
+    );
     expect(counted).toBeLessThanOrEqual(succeeded.length);
     expect(counted).toBeGreaterThanOrEqual(succeeded.length - lastSecondOfVictim);
   }, 60_000);
@@ -85,7 +97,10 @@ describe("WORKERS=2", () => {
     await Bun.sleep(1_200); // a report from each worker since
     const victim = (await workersOf(cluster.url)).find((w) => w.index === 0)!;
     process.kill(victim.pid!, "SIGKILL");
-    await waitFor(async () => (await workersOf(cluster.url)).some((w) => w.index === 0 && w.status === "ok" && w.pid !== victim.pid), "worker 0 restarted");
+    await waitFor(
+      async () => (await workersOf(cluster.url)).some((w) => w.index === 0 && w.status === "ok" && w.pid !== victim.pid),
+      "worker 0 restarted",
+    );
     for (let i = 0; i < 4; i++) expect(await successesCounted(cluster.url)).toBe(before + 30);
   }, 30_000);
 
@@ -117,7 +132,14 @@ describe("WORKERS start-up errors", () => {
     const t0 = Date.now();
     const proc = Bun.spawn([process.execPath, join(root, "src/main.ts")], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOST: "127.0.0.1", BUN_CONFIG_MAX_HTTP_REQUESTS: "10000", MIMALLOC_PURGE_DELAY: "100", BUN_JSC_forceRAMSize: "1073741824", ...env },
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOST: "127.0.0.1",
+        BUN_CONFIG_MAX_HTTP_REQUESTS: "10000",
+        MIMALLOC_PURGE_DELAY: "100",
+        BUN_JSC_forceRAMSize: "1073741824",
+        ...env,
+      },
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",

@@ -29,5 +29,8 @@ export function anthropicErrorResponse(error: GatewayError, requestId: string): 
   const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "request-id": requestId };
   if (error.retryAfter !== undefined && error.status === 429) headers["retry-after"] = String(error.retryAfter);
   if (error.headers) Object.assign(headers, error.headers);
-  return new Response(JSON.stringify(anthropicErrorBody(error.code, error.message, requestId, error.status)), { status: error.status, headers });
+  return new Response(JSON.stringify(anthropicErrorBody(error.code, error.message, requestId, error.status)), {
+    status: error.status,
+    headers,
+  });
 }

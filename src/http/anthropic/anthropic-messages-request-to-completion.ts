@@ -35,15 +35,18 @@ export function anthropicMessagesRequestToCompletion(body: unknown): CompletionR
   if (!isObject(body)) throw invalid([{ field: "body", message: "must be a JSON object" }]);
   const problems: Problems = [];
   for (const key of Object.keys(body)) {
-    if (!TRANSLATED.has(key) && !IGNORED.has(key) && body[key] !== undefined) problems.push({ field: key, message: "is not supported by this service" });
+    if (!TRANSLATED.has(key) && !IGNORED.has(key) && body[key] !== undefined)
+      problems.push({ field: key, message: "is not supported by this service" });
   }
-  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1) problems.push({ field: "max_tokens", message: "is required: a positive integer" });
+  if (!Number.isInteger(body.max_tokens) || (body.max_tokens as number) < 1)
+    problems.push({ field: "max_tokens", message: "is required: a positive integer" });
   const messages: unknown[] = [];
   if (body.system !== undefined) {
     const system = textOf(body.system, "system", problems);
     if (system !== null && system.length > 0) messages.push({ role: "system", content: system });
   }
-  if (!Array.isArray(body.messages) || body.messages.length === 0) problems.push({ field: "messages", message: "must be a non-empty array" });
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    problems.push({ field: "messages", message: "must be a non-empty array" });
   else body.messages.forEach((m, i) => messages.push(...translateMessage(m, `messages[${i}]`, problems)));
 
   const raw: Json = { model: body.model, messages, maxOutputTokens: body.max_tokens };
@@ -65,7 +68,9 @@ export function anthropicMessagesRequestToCompletion(body: unknown): CompletionR
 }
 
 function invalid(details: FieldProblem[]): GatewayError {
-  const message = details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body is not a valid Messages request";
+  const message = details.length
+    ? details.map((d) => `${d.field}: ${d.message}`).join("; ")
+    : "request body is not a valid Messages request";
   return new GatewayError("invalid_request", message, { details });
 }
 

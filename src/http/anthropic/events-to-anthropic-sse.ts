@@ -47,7 +47,11 @@ export class AnthropicMessageEvents implements WireEncoder {
       if (this.ended) break;
       switch (chunk.type) {
         case "text_delta_start":
-          out += event("content_block_start", { type: "content_block_start", index: this.blocks, content_block: { type: "text", text: "" } });
+          out += event("content_block_start", {
+            type: "content_block_start",
+            index: this.blocks,
+            content_block: { type: "text", text: "" },
+          });
           out += this.delta({ type: "text_delta", text: chunk.content });
           break;
         case "text_delta":

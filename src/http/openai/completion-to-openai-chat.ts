@@ -24,7 +24,11 @@ export function completionToOpenAIChat(response: CompletionResponse, id: string)
     refusal: null,
   };
   if (response.output.length > 0) {
-    message.tool_calls = response.output.map((call) => ({ id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } }));
+    message.tool_calls = response.output.map((call) => ({
+      id: call.id,
+      type: "function",
+      function: { name: call.name, arguments: call.arguments },
+    }));
   }
   return {
     id,

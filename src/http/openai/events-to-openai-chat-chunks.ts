@@ -72,10 +72,15 @@ export class OpenAIChatChunks implements WireEncoder {
   }
 
   private envelope(choices: unknown[], usage?: unknown): Record<string, unknown> {
-    const chunk: Record<string, unknown> = { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices };
+    const chunk: Record<string, unknown> = {
+      id: this.id,
+      object: "chat.completion.chunk",
+      created: this.created,
+      model: this.model,
+      choices,
+    };
     if (usage !== undefined) chunk.usage = usage;
     else if (this.includeUsage) chunk.usage = null;
     return chunk;
   }
 }
-

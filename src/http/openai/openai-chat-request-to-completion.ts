@@ -76,7 +76,8 @@ export function openAIChatRequestToCompletion(body: unknown): OpenAIChatRequest 
   if (maxTokens !== undefined && maxTokens !== null) raw.maxOutputTokens = maxTokens;
   if (body.tools !== undefined && body.tools !== null) raw.tools = translateTools(body.tools, problems);
   if (body.tool_choice !== undefined && body.tool_choice !== null) raw.toolChoice = translateToolChoice(body.tool_choice, problems);
-  if (body.response_format !== undefined && body.response_format !== null) raw.responseFormat = translateResponseFormat(body.response_format, problems);
+  if (body.response_format !== undefined && body.response_format !== null)
+    raw.responseFormat = translateResponseFormat(body.response_format, problems);
   if (typeof body.user === "string" && body.user.length > 0) raw.context = { user: body.user };
   let includeUsage = false;
   if (body.stream_options !== undefined && body.stream_options !== null) {
@@ -89,7 +90,9 @@ export function openAIChatRequestToCompletion(body: unknown): OpenAIChatRequest 
 }
 
 function invalid(details: FieldProblem[]): GatewayError {
-  const message = details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : "request body is not a valid chat completion request";
+  const message = details.length
+    ? details.map((d) => `${d.field}: ${d.message}`).join("; ")
+    : "request body is not a valid chat completion request";
   return new GatewayError("invalid_request", message, { details });
 }
 
@@ -165,7 +168,8 @@ function translateMessages(messages: unknown, problems: Problems): unknown {
       case "user":
         return { role: "user", content: userContent(m.content, `${field}.content`, problems) };
       case "assistant": {
-        if (m.function_call !== undefined && m.function_call !== null) problems.add(`${field}.function_call`, "is deprecated and not supported: use tool_calls");
+        if (m.function_call !== undefined && m.function_call !== null)
+          problems.add(`${field}.function_call`, "is deprecated and not supported: use tool_calls");
         if (m.audio !== undefined && m.audio !== null) problems.add(`${field}.audio`, "is not supported");
         const out: Json = { role: "assistant" };
         out.content = m.content === undefined || m.content === null ? null : textOf(m.content, `${field}.content`, problems);

@@ -20,7 +20,12 @@ export function openAIErrorType(status: number): string {
 }
 
 /** The error object; `code` is ours (`model_not_found`, `rate_limited`, `upstream_error`, …). */
-export function openAIErrorBody(code: ErrorCode | string, message: string, status?: number, param: string | null = null): Record<string, unknown> {
+export function openAIErrorBody(
+  code: ErrorCode | string,
+  message: string,
+  status?: number,
+  param: string | null = null,
+): Record<string, unknown> {
   const type = openAIErrorType(status ?? STATUS_BY_CODE[code] ?? (code.includes("invalid") ? 400 : 500));
   return { error: { message, type, param, code } };
 }

@@ -34,11 +34,7 @@ export interface AnthropicTool {
   input_schema: Record<string, unknown>;
 }
 
-export type AnthropicToolChoice =
-  | { type: "auto" }
-  | { type: "any" }
-  | { type: "none" }
-  | { type: "tool"; name: string };
+export type AnthropicToolChoice = { type: "auto" } | { type: "any" } | { type: "none" } | { type: "tool"; name: string };
 
 /** The provider-neutral part of the body; the adapters add `model`/`stream` or `anthropic_version`. */
 export interface AnthropicMessagesBody {
@@ -100,7 +96,8 @@ export function buildAnthropicMessagesBody(request: CompletionRequest, providerT
     jsonToolName = JSON_TOOL_NAME;
     body.tools = [...tools, jsonTool(format)];
     if (typeof choice === "object") body.tool_choice = { type: "tool", name: choice.name };
-    else if (tools.length > 0 && choice !== "none") body.tool_choice = { type: "any" }; // a real tool or the answer
+    else if (tools.length > 0 && choice !== "none")
+      body.tool_choice = { type: "any" }; // a real tool or the answer
     else body.tool_choice = { type: "tool", name: JSON_TOOL_NAME };
   } else if (tools.length > 0) {
     body.tools = tools;

@@ -229,7 +229,9 @@ export class AnthropicStreamTranslator {
 export function anthropicMessageToEvents(message: AnthropicMessageLike, jsonToolName: string | null, providerType: string): AdapterEvent[] {
   if (!message?.content?.length && !message?.stop_reason) {
     const content = message?.content ? "empty content" : "no content";
-    throw new GatewayError("upstream_error", `${providerType} answered with ${content} and no stop_reason: not a Messages response`, { retryable: true });
+    throw new GatewayError("upstream_error", `${providerType} answered with ${content} and no stop_reason: not a Messages response`, {
+      retryable: true,
+    });
   }
   const out: AdapterEvent[] = [];
   let toolCalls = 0;

@@ -10,9 +10,7 @@
 import { invalid } from "../invalid-field";
 import type { ContentPart, Message } from "../../core/request";
 
-export type AnthropicImageSource =
-  | { type: "base64"; media_type: string; data: string }
-  | { type: "url"; url: string };
+export type AnthropicImageSource = { type: "base64"; media_type: string; data: string } | { type: "url"; url: string };
 
 export type AnthropicContentBlock =
   | { type: "text"; text: string }

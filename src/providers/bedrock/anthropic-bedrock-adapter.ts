@@ -17,7 +17,11 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { AnthropicBedrockConfig } from "./anthropic-bedrock-provider";
 import { GatewayError } from "../../core/errors";
 import { buildAnthropicMessagesBody } from "../anthropic/anthropic-request-body";
-import { AnthropicResponseTranslator, type AnthropicMessageLike, type AnthropicStreamEventLike } from "../anthropic/anthropic-response-to-events";
+import {
+  AnthropicResponseTranslator,
+  type AnthropicMessageLike,
+  type AnthropicStreamEventLike,
+} from "../anthropic/anthropic-response-to-events";
 import type { ProviderAdapter } from "../provider-adapter";
 import { runProvider } from "../provider-runner";
 import { upstreamLimits } from "../upstream-limits";

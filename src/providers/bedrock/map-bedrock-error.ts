@@ -6,7 +6,14 @@
  * names fall back to the HTTP status, then to a connection or stream error.
  */
 import { GatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamConnectionLost, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
+import {
+  gatewayErrorIn,
+  upstreamConnectionError,
+  upstreamConnectionLost,
+  upstreamHttpError,
+  upstreamAnswerError,
+  upstreamThrownError,
+} from "../upstream-error";
 
 /** The status each error name is treated as (lower-cased: stream frames use camelCase). */
 const STATUS_OF_ERROR_NAME: Record<string, number> = {

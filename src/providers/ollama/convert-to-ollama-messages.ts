@@ -46,7 +46,10 @@ export function convertToOllamaMessages(messages: Message[]): OllamaMessage[] {
       case "tool": {
         const name = toolNames[i];
         if (name === undefined) {
-          throw invalid(`messages[${i}].toolCallId`, `no earlier assistant tool call has id "${m.toolCallId}" (ollama needs the tool's name)`);
+          throw invalid(
+            `messages[${i}].toolCallId`,
+            `no earlier assistant tool call has id "${m.toolCallId}" (ollama needs the tool's name)`,
+          );
         }
         out[i] = { role: "tool", content: m.content, tool_name: name, tool_call_id: m.toolCallId };
         break;

@@ -2,9 +2,7 @@
 import type { Message } from "../../core/request";
 import { joinTextParts } from "../message-history";
 
-export type OpenAIContentPart =
-  | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string } };
+export type OpenAIContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
 
 export type OpenAIChatMessage =
   | { role: "system" | "developer"; content: string }

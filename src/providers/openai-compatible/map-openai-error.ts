@@ -55,7 +55,9 @@ function detailMessage(detail: unknown): string {
 function flaggedCategories(result: unknown): string[] {
   if (!result || typeof result !== "object") return [];
   const out: string[] = [];
-  for (const [category, verdict] of Object.entries(result as Record<string, { filtered?: unknown; severity?: unknown; detected?: unknown }>)) {
+  for (const [category, verdict] of Object.entries(
+    result as Record<string, { filtered?: unknown; severity?: unknown; detected?: unknown }>,
+  )) {
     if (verdict?.filtered === true) out.push(typeof verdict.severity === "string" ? `${category}: ${verdict.severity}` : category);
   }
   return out;

@@ -44,17 +44,19 @@ export interface OpenAIChunkLike {
 }
 
 export interface OpenAICompletionLike {
-  choices?: {
-    message?: {
-      content?: string | null | unknown[];
-      reasoning_content?: string | null;
-      reasoning?: string | null;
-      refusal?: string | null;
-      tool_calls?: { id?: string | null; function?: { name?: string | null; arguments?: string | null } | null }[] | null;
-    } | null;
-    text?: string | null;
-    finish_reason?: string | null;
-  }[] | null;
+  choices?:
+    | {
+        message?: {
+          content?: string | null | unknown[];
+          reasoning_content?: string | null;
+          reasoning?: string | null;
+          refusal?: string | null;
+          tool_calls?: { id?: string | null; function?: { name?: string | null; arguments?: string | null } | null }[] | null;
+        } | null;
+        text?: string | null;
+        finish_reason?: string | null;
+      }[]
+    | null;
   usage?: OpenAIUsageLike | null;
 }
 

@@ -17,7 +17,12 @@ import { readErrorText, readJsonWithin } from "../wire/bounded-body";
 import { SseParser, type SseMessage } from "../wire/sse-parser";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
 import { mapOpenAIError } from "./map-openai-error";
-import { OpenAIStreamTranslator, openAICompletionToEvents, type OpenAIChunkLike, type OpenAICompletionLike } from "./openai-chunks-to-events";
+import {
+  OpenAIStreamTranslator,
+  openAICompletionToEvents,
+  type OpenAIChunkLike,
+  type OpenAICompletionLike,
+} from "./openai-chunks-to-events";
 import { buildOpenAICompletionBody } from "./openai-completion-body";
 import type { OpenAIDialect } from "./openai-dialect";
 import type { OpenAIApi, OpenAIEndpoint } from "./openai-endpoint";
@@ -37,7 +42,12 @@ export interface EventRewrite {
   apply(event: AdapterEvent): AdapterEvent;
 }
 
-export function createOpenAICompatibleAdapter({ dialect, endpoint, api = "chat", rewriteEvents }: OpenAICompatibleOptions): ProviderAdapter {
+export function createOpenAICompatibleAdapter({
+  dialect,
+  endpoint,
+  api = "chat",
+  rewriteEvents,
+}: OpenAICompatibleOptions): ProviderAdapter {
   const legacy = api === "completions";
   // A type of `providers.ts`: its declaration made the dialect.
   const type = dialect.type as ProviderType;

@@ -59,7 +59,10 @@ export function checkDialectSupport(request: CompletionRequest, dialect: OpenAID
     for (let i = 0; i < request.messages.length; i++) problems.push(...messageProblems(request.messages[i]!, i, dialect));
   }
   if (problems.length) {
-    const summary = problems.length === 1 ? `${problems[0]!.field}: ${problems[0]!.message}` : `${problems.length} fields are not supported by provider ${name}`;
+    const summary =
+      problems.length === 1
+        ? `${problems[0]!.field}: ${problems[0]!.message}`
+        : `${problems.length} fields are not supported by provider ${name}`;
     throw new GatewayError("invalid_request", summary, { details: problems });
   }
 }
@@ -76,7 +79,8 @@ function messageProblems(m: Message, i: number, dialect: OpenAIDialect): FieldPr
   }
   if (dialect.contentParts === false && m.role === "user" && Array.isArray(m.content)) {
     m.content.forEach((p, j) => {
-      if (p.type === "image") problems.push({ field: `messages[${i}].content[${j}]`, message: `image input is not supported by provider ${name}` });
+      if (p.type === "image")
+        problems.push({ field: `messages[${i}].content[${j}]`, message: `image input is not supported by provider ${name}` });
     });
   }
   return problems;
@@ -155,7 +159,11 @@ export function buildOpenAIChatBody(
       format.type === "json_schema"
         ? {
             type: "json_schema",
-            json_schema: { name: format.name ?? "response", schema: format.schema, ...(format.strict !== undefined && { strict: format.strict }) },
+            json_schema: {
+              name: format.name ?? "response",
+              schema: format.schema,
+              ...(format.strict !== undefined && { strict: format.strict }),
+            },
           }
         : { type: format.type };
   }

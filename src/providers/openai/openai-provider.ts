@@ -8,7 +8,11 @@ import { providerConfigSchema, url } from "../provider-config";
 
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
-export const openaiConfig = providerConfigSchema("openai", { apiKey: T.String(), baseUrl: T.Optional(url), organization: T.Optional(T.String()) });
+export const openaiConfig = providerConfigSchema("openai", {
+  apiKey: T.String(),
+  baseUrl: T.Optional(url),
+  organization: T.Optional(T.String()),
+});
 export type OpenAIConfig = Static<typeof openaiConfig>;
 
 export const openaiProvider = openAICompatibleProvider({

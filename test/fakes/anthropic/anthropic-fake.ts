@@ -10,7 +10,15 @@
  * The event and message builders are shared with the Bedrock fake, which wraps the same events
  * in AWS event-stream frames.
  */
-import { jsonResponse, sseEvent, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
+import {
+  jsonResponse,
+  sseEvent,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
 
 export type FakeBlock =
   | { type: "text"; pieces: string[] }
@@ -92,9 +100,11 @@ export function anthropicContentEvents(model: string, answer: AnthropicAnswer, m
     },
   });
   ping();
-  const delta = (index: number, d: Record<string, unknown>) => events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: d } });
+  const delta = (index: number, d: Record<string, unknown>) =>
+    events.push({ event: "content_block_delta", data: { type: "content_block_delta", index, delta: d } });
   (answer.blocks ?? []).forEach((block, index) => {
-    const start = (content_block: Record<string, unknown>) => events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block } });
+    const start = (content_block: Record<string, unknown>) =>
+      events.push({ event: "content_block_start", data: { type: "content_block_start", index, content_block } });
     switch (block.type) {
       case "text":
         start({ type: "text", text: "" });
@@ -119,7 +129,8 @@ export function anthropicContentEvents(model: string, answer: AnthropicAnswer, m
         break;
     }
     events.push({ event: "content_block_stop", data: { type: "content_block_stop", index } });
-    if (index === 0 && answer.unknownEvent) events.push({ event: "content_block_flourish", data: { type: "content_block_flourish", index, sparkle: true } });
+    if (index === 0 && answer.unknownEvent)
+      events.push({ event: "content_block_flourish", data: { type: "content_block_flourish", index, sparkle: true } });
   });
   return events;
 }
@@ -129,7 +140,11 @@ export function anthropicClosingEvents(answer: AnthropicAnswer, omitUsage = fals
   const u = answer.usage ?? DEFAULT_USAGE;
   const usage: Record<string, unknown> = { output_tokens: u.output };
   if (u.deltaInput !== undefined) {
-    Object.assign(usage, { input_tokens: u.deltaInput, cache_creation_input_tokens: u.cacheCreation ?? 0, cache_read_input_tokens: u.cacheRead ?? 0 });
+    Object.assign(usage, {
+      input_tokens: u.deltaInput,
+      cache_creation_input_tokens: u.cacheCreation ?? 0,
+      cache_read_input_tokens: u.cacheRead ?? 0,
+    });
   }
   if (u.thinking !== undefined) usage.output_tokens_details = { thinking_tokens: u.thinking };
   const messageDelta: Record<string, unknown> = {
@@ -195,13 +210,15 @@ export function messagesBodyProblem(body: any): string | null {
   if (!body || typeof body !== "object") return "request body must be a JSON object";
   if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) return "max_tokens: Field required";
   if (!Array.isArray(body.messages) || body.messages.length === 0) return "messages: at least one message is required";
-  if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system)) return "system: Input should be a valid string or list";
+  if (body.system !== undefined && typeof body.system !== "string" && !Array.isArray(body.system))
+    return "system: Input should be a valid string or list";
   let previousRole: string | null = null;
   let pendingToolUse: string[] = [];
   for (let i = 0; i < body.messages.length; i++) {
     const m = body.messages[i];
     if (m.role !== "user" && m.role !== "assistant") return `messages.${i}.role: Input should be 'user' or 'assistant'`;
-    if (m.role === previousRole) return `messages: roles must alternate between "user" and "assistant", but found multiple "${m.role}" roles in a row`;
+    if (m.role === previousRole)
+      return `messages: roles must alternate between "user" and "assistant", but found multiple "${m.role}" roles in a row`;
     previousRole = m.role;
     const blocks = typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content;
     if (!Array.isArray(blocks) || blocks.length === 0) return `messages.${i}: all messages must have non-empty content`;
@@ -209,10 +226,12 @@ export function messagesBodyProblem(body: any): string | null {
     let sawNonResult = false;
     for (let j = 0; j < blocks.length; j++) {
       const b = blocks[j];
-      if (b.type === "text" && (typeof b.text !== "string" || b.text.length === 0)) return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
+      if (b.type === "text" && (typeof b.text !== "string" || b.text.length === 0))
+        return `messages.${i}.content.${j}.text: text content blocks must be non-empty`;
       if (b.type === "tool_use") {
         if (m.role !== "assistant") return `messages.${i}.content.${j}: tool_use blocks may only appear in assistant messages`;
-        if (!b.input || typeof b.input !== "object" || Array.isArray(b.input)) return `messages.${i}.content.${j}.tool_use.input: Input should be a valid dictionary`;
+        if (!b.input || typeof b.input !== "object" || Array.isArray(b.input))
+          return `messages.${i}.content.${j}.tool_use.input: Input should be a valid dictionary`;
       }
       if (b.type === "tool_result") {
         if (m.role !== "user") return `messages.${i}.content.${j}: tool_result blocks may only appear in user messages`;
@@ -221,31 +240,39 @@ export function messagesBodyProblem(body: any): string | null {
       } else sawNonResult = true;
       if (b.type === "image") {
         const s = b.source;
-        const ok = s && ((s.type === "base64" && /^image\/(jpeg|png|gif|webp)$/.test(s.media_type) && typeof s.data === "string") || (s.type === "url" && typeof s.url === "string"));
+        const ok =
+          s &&
+          ((s.type === "base64" && /^image\/(jpeg|png|gif|webp)$/.test(s.media_type) && typeof s.data === "string") ||
+            (s.type === "url" && typeof s.url === "string"));
         if (!ok) return `messages.${i}.content.${j}.image.source: invalid image source`;
       }
     }
     if (m.role === "user" && pendingToolUse.length) {
       const missing = pendingToolUse.filter((id) => !results.includes(id));
-      if (missing.length) return `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(", ")}`;
+      if (missing.length)
+        return `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(", ")}`;
     }
     pendingToolUse = m.role === "assistant" ? blocks.filter((b: any) => b.type === "tool_use").map((b: any) => b.id) : [];
   }
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1)) return "temperature: range: 0..1";
   if (body.thinking) {
-    if (body.thinking.type !== "enabled" || !Number.isInteger(body.thinking.budget_tokens) || body.thinking.budget_tokens < 1024) return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
+    if (body.thinking.type !== "enabled" || !Number.isInteger(body.thinking.budget_tokens) || body.thinking.budget_tokens < 1024)
+      return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024";
     if (body.thinking.budget_tokens >= body.max_tokens) return "`max_tokens` must be greater than `thinking.budget_tokens`";
     if (body.temperature !== undefined && body.temperature !== 1) return "`temperature` may only be set to 1 when thinking is enabled";
     if (body.top_k !== undefined) return "`top_k` must be unset when thinking is enabled";
-    if (body.tool_choice && (body.tool_choice.type === "any" || body.tool_choice.type === "tool")) return "Thinking may not be enabled when tool_choice forces tool use.";
+    if (body.tool_choice && (body.tool_choice.type === "any" || body.tool_choice.type === "tool"))
+      return "Thinking may not be enabled when tool_choice forces tool use.";
   }
   if (body.tool_choice !== undefined && !body.tools?.length) return "tool_choice: tool_choice may only be specified while providing tools";
   if (Array.isArray(body.tools)) {
     for (let i = 0; i < body.tools.length; i++) {
       const t = body.tools[i];
-      if (typeof t.name !== "string" || !t.input_schema || t.input_schema.type !== "object") return `tools.${i}.custom.input_schema.type: Input should be 'object'`;
+      if (typeof t.name !== "string" || !t.input_schema || t.input_schema.type !== "object")
+        return `tools.${i}.custom.input_schema.type: Input should be 'object'`;
     }
-    if (body.tool_choice?.type === "tool" && !body.tools.some((t: any) => t.name === body.tool_choice.name)) return `tool_choice: tool "${body.tool_choice.name}" not found in tools`;
+    if (body.tool_choice?.type === "tool" && !body.tools.some((t: any) => t.name === body.tool_choice.name))
+      return `tool_choice: tool "${body.tool_choice.name}" not found in tools`;
   }
   return null;
 }
@@ -292,10 +319,16 @@ export type AnthropicFake = FakeUpstream & { answer(fn: NonNullable<AnthropicFak
 export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Promise<AnthropicFake> {
   let answerFn = options.answer ?? (() => ({ blocks: [{ type: "text" as const, pieces: ["Hello", " from", " the fake"] }] }));
   const fake = await startFakeUpstream((req) => {
-    if (req.method !== "POST" || req.url.split("?")[0] !== "/v1/messages") return anthropicError(404, "not_found_error", `Not found: ${req.method} ${req.url}`);
-    if (options.apiKey && req.headers["x-api-key"] !== options.apiKey) return anthropicError(401, "authentication_error", "invalid x-api-key");
+    if (req.method !== "POST" || req.url.split("?")[0] !== "/v1/messages")
+      return anthropicError(404, "not_found_error", `Not found: ${req.method} ${req.url}`);
+    if (options.apiKey && req.headers["x-api-key"] !== options.apiKey)
+      return anthropicError(401, "authentication_error", "invalid x-api-key");
     if (req.headers["anthropic-version"] !== ANTHROPIC_VERSION) {
-      return anthropicError(400, "invalid_request_error", `anthropic-version: ${req.headers["anthropic-version"] ? "unsupported version" : "header is required"}`);
+      return anthropicError(
+        400,
+        "invalid_request_error",
+        `anthropic-version: ${req.headers["anthropic-version"] ? "unsupported version" : "header is required"}`,
+      );
     }
     const problem = typeof req.body?.model === "string" ? messagesBodyProblem(req.body) : "model: Field required";
     if (problem) return anthropicError(400, "invalid_request_error", problem);

@@ -11,8 +11,22 @@
  */
 import { EventStreamCodec, type MessageHeaders } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
-import { jsonResponse, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
-import { anthropicClosingEvents, anthropicContentEvents, anthropicMessage, messagesBodyProblem, type AnthropicAnswer, type AnthropicEvent } from "../anthropic/anthropic-fake";
+import {
+  jsonResponse,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
+import {
+  anthropicClosingEvents,
+  anthropicContentEvents,
+  anthropicMessage,
+  messagesBodyProblem,
+  type AnthropicAnswer,
+  type AnthropicEvent,
+} from "../anthropic/anthropic-fake";
 import { verifySigV4, type AwsCredentials, type SigV4Result } from "./sigv4-verifier";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
@@ -57,11 +71,15 @@ export function exceptionFrame(type: BedrockExceptionType, message: string): Uin
 
 /** An HTTP error as Bedrock sends it: the type in `x-amzn-ErrorType`, `{"message"}` in the body. */
 export function bedrockError(status: number, errorType: string, message: string, headers: Record<string, string> = {}): ScriptedResponse {
-  return jsonResponse(status, { message }, {
-    "x-amzn-errortype": `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
-    "x-amzn-requestid": "9b1c3b6e-0000-4000-8000-fakerequest",
-    ...headers,
-  });
+  return jsonResponse(
+    status,
+    { message },
+    {
+      "x-amzn-errortype": `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`,
+      "x-amzn-requestid": "9b1c3b6e-0000-4000-8000-fakerequest",
+      ...headers,
+    },
+  );
 }
 
 function metrics(answer: AnthropicAnswer): Record<string, number> {
@@ -135,9 +153,11 @@ const PATH = /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/;
 
 export function bedrockBodyProblem(body: any): string | null {
   if (!body || typeof body !== "object") return "Malformed input request, please reformat your input and try again.";
-  if (body.anthropic_version !== BEDROCK_ANTHROPIC_VERSION) return "Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.";
+  if (body.anthropic_version !== BEDROCK_ANTHROPIC_VERSION)
+    return "Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.";
   for (const key of ["model", "stream"]) {
-    if (key in body) return `Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`;
+    if (key in body)
+      return `Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`;
   }
   return messagesBodyProblem(body);
 }
@@ -151,14 +171,17 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Bed
     if (req.method !== "POST" || !match) return bedrockError(404, "UnknownOperationException", "Unknown operation");
     const signature = verifySigV4(req, options.credentials, { region: options.region, service: "bedrock" });
     signatures.push(signature);
-    if (!signature.ok) return bedrockError(signature.errorType === "IncompleteSignatureException" ? 400 : 403, signature.errorType, signature.reason);
+    if (!signature.ok)
+      return bedrockError(signature.errorType === "IncompleteSignatureException" ? 400 : 403, signature.errorType, signature.reason);
     const modelId = decodeURIComponent(match[1]!);
     modelIds.push(modelId);
     const problem = bedrockBodyProblem(req.body);
     if (problem) return bedrockError(400, "ValidationException", problem);
     const answer = answerFn(req, modelId);
     if ("status" in answer || "body" in answer) return answer as ScriptedResponse;
-    return match[2] === "invoke" ? bedrockInvokeResponse(modelId, answer as BedrockAnswer) : bedrockStreamResponse(modelId, answer as BedrockAnswer);
+    return match[2] === "invoke"
+      ? bedrockInvokeResponse(modelId, answer as BedrockAnswer)
+      : bedrockStreamResponse(modelId, answer as BedrockAnswer);
   }, options.port);
   return Object.assign(fake, {
     signatures,
@@ -170,8 +193,13 @@ export async function startBedrockFake(options: BedrockFakeOptions): Promise<Bed
 }
 
 if (import.meta.main) {
-  const credentials = { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "AKIDFAKE", secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "fake-secret" };
+  const credentials = {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "AKIDFAKE",
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "fake-secret",
+  };
   const region = process.env.AWS_REGION ?? "us-east-1";
   const fake = await startBedrockFake({ region, credentials, port: Number(process.env.PORT ?? 8083) });
-  console.log(`fake Bedrock runtime on ${fake.url} (region ${region}, access key ${credentials.accessKeyId}; set the mapping's endpoint to it)`);
+  console.log(
+    `fake Bedrock runtime on ${fake.url} (region ${region}, access key ${credentials.accessKeyId}; set the mapping's endpoint to it)`,
+  );
 }

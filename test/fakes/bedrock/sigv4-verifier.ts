@@ -18,7 +18,8 @@ export type SigV4Result =
   | { ok: true; accessKeyId: string; region: string; service: string; signedHeaders: string[] }
   | { ok: false; errorType: "UnrecognizedClientException" | "InvalidSignatureException" | "IncompleteSignatureException"; reason: string };
 
-const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+const AUTH =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
@@ -58,13 +59,19 @@ export function verifySigV4(req: RecordedRequest, credentials: AwsCredentials, e
     return { ok: false, errorType: "UnrecognizedClientException", reason: "The security token included in the request is invalid." };
   }
   if (region !== expected.region || service !== expected.service) {
-    return { ok: false, errorType: "InvalidSignatureException", reason: `Credential should be scoped to a valid region/service, not '${region}/${service}'` };
+    return {
+      ok: false,
+      errorType: "InvalidSignatureException",
+      reason: `Credential should be scoped to a valid region/service, not '${region}/${service}'`,
+    };
   }
   const amzDate = req.headers["x-amz-date"] ?? "";
-  if (!amzDate.startsWith(date!)) return { ok: false, errorType: "InvalidSignatureException", reason: "Date in Credential scope does not match X-Amz-Date" };
+  if (!amzDate.startsWith(date!))
+    return { ok: false, errorType: "InvalidSignatureException", reason: "Date in Credential scope does not match X-Amz-Date" };
   const signedHeaders = signedHeaderList!.split(";");
   for (const required of ["host", "x-amz-date"]) {
-    if (!signedHeaders.includes(required)) return { ok: false, errorType: "InvalidSignatureException", reason: `'${required}' must be a signed header` };
+    if (!signedHeaders.includes(required))
+      return { ok: false, errorType: "InvalidSignatureException", reason: `'${required}' must be a signed header` };
   }
   if (credentials.sessionToken !== undefined) {
     if (req.headers["x-amz-security-token"] !== credentials.sessionToken) {
@@ -74,11 +81,22 @@ export function verifySigV4(req: RecordedRequest, credentials: AwsCredentials, e
   const payloadHash = sha256(Buffer.from(req.rawBody, "utf8"));
   const declared = req.headers["x-amz-content-sha256"];
   if (declared !== undefined && declared !== payloadHash && declared !== "UNSIGNED-PAYLOAD") {
-    return { ok: false, errorType: "InvalidSignatureException", reason: "The provided x-amz-content-sha256 header does not match what was computed." };
+    return {
+      ok: false,
+      errorType: "InvalidSignatureException",
+      reason: "The provided x-amz-content-sha256 header does not match what was computed.",
+    };
   }
   const [rawPath = "/", rawQuery = ""] = req.url.split("?");
   const canonicalHeaders = signedHeaders.map((h) => `${h}:${(req.headers[h] ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
-  const canonicalRequest = [req.method, canonicalUri(rawPath), canonicalQuery(rawQuery), canonicalHeaders, signedHeaderList, declared ?? payloadHash].join("\n");
+  const canonicalRequest = [
+    req.method,
+    canonicalUri(rawPath),
+    canonicalQuery(rawQuery),
+    canonicalHeaders,
+    signedHeaderList,
+    declared ?? payloadHash,
+  ].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date!), region!), service!), "aws4_request");
@@ -87,7 +105,8 @@ export function verifySigV4(req: RecordedRequest, credentials: AwsCredentials, e
     return {
       ok: false,
       errorType: "InvalidSignatureException",
-      reason: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+      reason:
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
     };
   }
   return { ok: true, accessKeyId: accessKeyId!, region: region!, service: service!, signedHeaders };

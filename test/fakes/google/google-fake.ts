@@ -7,7 +7,15 @@
  * prompts as `promptFeedback`, Google's error bodies, and a bare `{"error":…}` object mid-stream.
  * Run standalone: `bun test/fakes/google/google-fake.ts`.
  */
-import { jsonResponse, sseData, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
+import {
+  jsonResponse,
+  sseData,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
 
 export type GeminiPart = Record<string, unknown>;
 
@@ -40,11 +48,21 @@ const MODEL_VERSION = "gemini-2.5-flash";
 const RESPONSE_ID = "bH6LaZW8Fp_3nsEPqtaSwQ4";
 const CRLF = "\r\n";
 
-export function googleError(status: number, statusText: string, message: string, details?: unknown[], headers: Record<string, string> = {}): ScriptedResponse {
-  return jsonResponse(status, { error: { code: status, message, status: statusText, ...(details && { details }) } }, {
-    "content-type": "application/json; charset=UTF-8",
-    ...headers,
-  });
+export function googleError(
+  status: number,
+  statusText: string,
+  message: string,
+  details?: unknown[],
+  headers: Record<string, string> = {},
+): ScriptedResponse {
+  return jsonResponse(
+    status,
+    { error: { code: status, message, status: statusText, ...(details && { details }) } },
+    {
+      "content-type": "application/json; charset=UTF-8",
+      ...headers,
+    },
+  );
 }
 
 /** Google leaves zero counts out of `usageMetadata`. */
@@ -70,7 +88,10 @@ export function googleResponse(request: RecordedRequest, answer: GoogleAnswer): 
 
   if (answer.blockReason) {
     const blocked = envelope({
-      promptFeedback: { blockReason: answer.blockReason, safetyRatings: [{ category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "HIGH" }] },
+      promptFeedback: {
+        blockReason: answer.blockReason,
+        safetyRatings: [{ category: "HARM_CATEGORY_DANGEROUS_CONTENT", probability: "HIGH" }],
+      },
       ...(usage && { usageMetadata: usageMetadata(usage, 0) }),
     });
     if (!streaming) return jsonResponse(200, blocked);
@@ -82,7 +103,13 @@ export function googleResponse(request: RecordedRequest, answer: GoogleAnswer): 
     for (const part of chunks.flat()) {
       const last = parts[parts.length - 1];
       // A JSON answer holds the text whole; streamed pieces of one kind are joined.
-      if (last && typeof last.text === "string" && typeof part.text === "string" && !last.thought === !part.thought && !part.thoughtSignature) {
+      if (
+        last &&
+        typeof last.text === "string" &&
+        typeof part.text === "string" &&
+        !last.thought === !part.thought &&
+        !part.thoughtSignature
+      ) {
         last.text += part.text as string;
       } else parts.push({ ...part });
     }
@@ -90,7 +117,10 @@ export function googleResponse(request: RecordedRequest, answer: GoogleAnswer): 
     const candidate: Record<string, unknown> = { content: { parts, role: "model" }, index: 0 };
     if (finishReason) candidate.finishReason = finishReason;
     if (answer.finishMessage) candidate.finishMessage = answer.finishMessage;
-    return jsonResponse(200, envelope({ candidates: [candidate], ...(usage && { usageMetadata: usageMetadata(usage, usage.candidates) }) }));
+    return jsonResponse(
+      200,
+      envelope({ candidates: [candidate], ...(usage && { usageMetadata: usageMetadata(usage, usage.candidates) }) }),
+    );
   }
 
   const steps: Step[] = [];
@@ -101,10 +131,19 @@ export function googleResponse(request: RecordedRequest, answer: GoogleAnswer): 
   const total = chunks.length;
   chunks.forEach((parts, i) => {
     const running = usage ? Math.round((usage.candidates * (i + 1)) / Math.max(total, 1)) : 0;
-    push(envelope({ candidates: [{ content: { parts, role: "model" }, index: 0 }], ...(usage && { usageMetadata: usageMetadata(usage, running) }) }));
+    push(
+      envelope({
+        candidates: [{ content: { parts, role: "model" }, index: 0 }],
+        ...(usage && { usageMetadata: usageMetadata(usage, running) }),
+      }),
+    );
     if (i === 0 && answer.malformedChunk) steps.push({ write: sseData(answer.malformedChunk, CRLF) });
   });
-  const stream = (body: Step[]): ScriptedResponse => ({ status: 200, headers: { "content-type": "text/event-stream", "x-content-type-options": "nosniff" }, body });
+  const stream = (body: Step[]): ScriptedResponse => ({
+    status: 200,
+    headers: { "content-type": "text/event-stream", "x-content-type-options": "nosniff" },
+    body,
+  });
   if (answer.midStreamError) {
     // Let the content reach the client first, as a real failure would come later.
     steps.push({ delayMs: 50 }, { write: `${JSON.stringify({ error: answer.midStreamError }, null, 2)}\n` });
@@ -142,7 +181,8 @@ function isScripted(answer: GoogleAnswer | ScriptedResponse): answer is Scripted
 
 /** What Gemini refuses in a request body (the part a gateway can get wrong); `null` when fine. */
 export function geminiRequestProblem(body: any): ScriptedResponse | null {
-  const declared = Array.isArray(body?.tools) && body.tools.some((t: any) => Array.isArray(t?.functionDeclarations) && t.functionDeclarations.length > 0);
+  const declared =
+    Array.isArray(body?.tools) && body.tools.some((t: any) => Array.isArray(t?.functionDeclarations) && t.functionDeclarations.length > 0);
   if (body?.toolConfig?.functionCallingConfig && !declared) {
     return googleError(400, "INVALID_ARGUMENT", "Function calling config is set without function_declarations.");
   }
@@ -151,7 +191,9 @@ export function geminiRequestProblem(body: any): ScriptedResponse | null {
 
 const PATH = /^\/([^/]+)\/models\/([^/:?]+):(generateContent|streamGenerateContent)(\?.*)?$/;
 
-export async function startGoogleFake(options: GoogleFakeOptions = {}): Promise<FakeUpstream & { answer(fn: NonNullable<GoogleFakeOptions["answer"]>): void }> {
+export async function startGoogleFake(
+  options: GoogleFakeOptions = {},
+): Promise<FakeUpstream & { answer(fn: NonNullable<GoogleFakeOptions["answer"]>): void }> {
   let answerFn = options.answer ?? (() => ({ text: ["Hello", " from", " the fake"], usage: { prompt: 9, candidates: 4 } }));
   const apiVersion = options.apiVersion ?? "v1beta";
   const fake = await startFakeUpstream((req) => {
@@ -164,11 +206,20 @@ export async function startGoogleFake(options: GoogleFakeOptions = {}): Promise<
     }
     const key = req.headers["x-goog-api-key"];
     if (!key) {
-      return googleError(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+      return googleError(
+        403,
+        "PERMISSION_DENIED",
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+      );
     }
     if (options.apiKey && key !== options.apiKey) {
       return googleError(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
-        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com", metadata: { service: "generativelanguage.googleapis.com" } },
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: "API_KEY_INVALID",
+          domain: "googleapis.com",
+          metadata: { service: "generativelanguage.googleapis.com" },
+        },
       ]);
     }
     const problem = geminiRequestProblem(req.body);

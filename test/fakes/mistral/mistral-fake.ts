@@ -9,7 +9,15 @@
  * API forbids extra inputs), and every tool-call id in the history, which must be exactly
  * 9 alphanumerics (400 with Mistral's own message and code "3280").
  */
-import { jsonResponse, sseData, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
+import {
+  jsonResponse,
+  sseData,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
 
 export interface MistralFakeToolCall {
   id: string;
@@ -37,18 +45,49 @@ const VALID_ID = /^[a-zA-Z0-9]{9}$/;
 
 /** Top-level fields the API takes; anything else is a 422 (`extra_forbidden`). */
 const REQUEST_FIELDS = new Set([
-  "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "metadata",
-  "response_format", "tools", "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction",
-  "parallel_tool_calls", "reasoning_effort", "prompt_mode", "guardrails", "prompt_cache_key", "service_tier", "safe_prompt",
+  "model",
+  "messages",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "stream",
+  "stop",
+  "random_seed",
+  "metadata",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "prediction",
+  "parallel_tool_calls",
+  "reasoning_effort",
+  "prompt_mode",
+  "guardrails",
+  "prompt_cache_key",
+  "service_tier",
+  "safe_prompt",
 ]);
 
 /** Mistral's flat error body. */
-export function mistralError(status: number, message: string, type: string, code: string | null = null, headers: Record<string, string> = {}): ScriptedResponse {
+export function mistralError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  headers: Record<string, string> = {},
+): ScriptedResponse {
   return jsonResponse(status, { object: "error", message, type, param: null, code }, headers);
 }
 
 /** A validation failure in FastAPI's shape, as Mistral answers 422s. */
-export function mistralValidationError(loc: (string | number)[], msg: string, type = "extra_forbidden", input: unknown = null): ScriptedResponse {
+export function mistralValidationError(
+  loc: (string | number)[],
+  msg: string,
+  type = "extra_forbidden",
+  input: unknown = null,
+): ScriptedResponse {
   return jsonResponse(422, { detail: [{ type, loc, msg, input }] });
 }
 
@@ -56,10 +95,12 @@ export function mistralValidationError(loc: (string | number)[], msg: string, ty
 export function mistralRequestProblem(body: any): ScriptedResponse | null {
   if (!body || typeof body !== "object") return mistralValidationError(["body"], "Field required", "missing");
   for (const key of Object.keys(body)) {
-    if (!REQUEST_FIELDS.has(key)) return mistralValidationError(["body", key], "Extra inputs are not permitted", "extra_forbidden", body[key]);
+    if (!REQUEST_FIELDS.has(key))
+      return mistralValidationError(["body", key], "Extra inputs are not permitted", "extra_forbidden", body[key]);
   }
   // Taken to refuse both, as the OpenAI-style APIs do; the wording is the fake's own.
-  if (Array.isArray(body.tools) && body.tools.length === 0) return mistralError(400, "Invalid tools: expected at least one tool", "invalid_request_error");
+  if (Array.isArray(body.tools) && body.tools.length === 0)
+    return mistralError(400, "Invalid tools: expected at least one tool", "invalid_request_error");
   if (body.tool_choice != null && !body.tools?.length) {
     return mistralError(400, "Invalid tool_choice: a tool choice needs tools", "invalid_request_error");
   }
@@ -91,7 +132,9 @@ export function mistralChatResponse(request: RecordedRequest, answer: MistralAns
     ...(answer.usage.cached !== undefined && { prompt_tokens_details: { cached_tokens: answer.usage.cached } }),
   };
   const calls = answer.toolCalls?.map((c) => ({ id: c.id, function: { name: c.name, arguments: c.arguments } }));
-  const thinking = answer.thinking?.length ? [{ type: "thinking", thinking: answer.thinking.map((text) => ({ type: "text", text })) }] : null;
+  const thinking = answer.thinking?.length
+    ? [{ type: "thinking", thinking: answer.thinking.map((text) => ({ type: "text", text })) }]
+    : null;
 
   if (!body.stream) {
     const text = (answer.text ?? []).join("");

@@ -9,7 +9,14 @@
  * It checks what Ollama's Go decoder would refuse: tool arguments that are not objects, and
  * images that are not raw base64.
  */
-import { jsonResponse, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
+import {
+  jsonResponse,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
 
 export interface OllamaFakeToolCall {
   /** Current Ollama sends `call_` + 8 characters and `function.index`; old versions neither. */
@@ -55,11 +62,15 @@ export function ollamaRequestProblem(body: any, models?: string[]): ScriptedResp
     for (const c of m.tool_calls ?? []) {
       const args = c.function?.arguments;
       if (typeof args !== "object" || args === null || Array.isArray(args)) {
-        return ollamaError(400, `json: cannot unmarshal ${Array.isArray(args) ? "array" : typeof args} into Go struct field ToolCallFunction.messages.tool_calls.function.arguments of type api.ToolCallFunctionArguments`);
+        return ollamaError(
+          400,
+          `json: cannot unmarshal ${Array.isArray(args) ? "array" : typeof args} into Go struct field ToolCallFunction.messages.tool_calls.function.arguments of type api.ToolCallFunctionArguments`,
+        );
       }
     }
     for (const image of m.images ?? []) {
-      if (typeof image !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(image)) return ollamaError(400, "illegal base64 data at input byte 4");
+      if (typeof image !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(image))
+        return ollamaError(400, "illegal base64 data at input byte 4");
     }
   }
   return null;
@@ -100,9 +111,13 @@ export function ollamaChatResponse(request: RecordedRequest, answer: OllamaAnswe
     const message: Record<string, unknown> = { role: "assistant", content: (answer.text ?? []).join("") };
     if (answer.thinking?.length) message.thinking = answer.thinking.join("");
     if (calls?.length) message.tool_calls = calls;
-    return jsonResponse(200, { model, created_at: CREATED_AT, message, done_reason: doneReason, done: true, ...counts }, {
-      "content-type": "application/json; charset=utf-8",
-    });
+    return jsonResponse(
+      200,
+      { model, created_at: CREATED_AT, message, done_reason: doneReason, done: true, ...counts },
+      {
+        "content-type": "application/json; charset=utf-8",
+      },
+    );
   }
 
   const steps: Step[] = [];
@@ -114,13 +129,15 @@ export function ollamaChatResponse(request: RecordedRequest, answer: OllamaAnswe
       steps.push({ write: a! }, { delayMs: 5 }, { write: b! });
     } else steps.push({ write: text });
   };
-  const partial = (message: Record<string, unknown>) => line({ model, created_at: CREATED_AT, message: { role: "assistant", ...message }, done: false });
+  const partial = (message: Record<string, unknown>) =>
+    line({ model, created_at: CREATED_AT, message: { role: "assistant", ...message }, done: false });
   for (const piece of answer.thinking ?? []) partial({ content: "", thinking: piece });
   for (const piece of answer.text ?? []) partial({ content: piece });
   if (calls?.length) partial({ content: "", tool_calls: calls });
   if (answer.midStreamError) line({ error: answer.midStreamError });
   else if (answer.resetAfterContent) steps.push({ delayMs: 50 }, { reset: true });
-  else if (!answer.omitDone) line({ model, created_at: CREATED_AT, message: { role: "assistant", content: "" }, done_reason: doneReason, done: true, ...counts });
+  else if (!answer.omitDone)
+    line({ model, created_at: CREATED_AT, message: { role: "assistant", content: "" }, done_reason: doneReason, done: true, ...counts });
   return { status: 200, headers: { "content-type": "application/x-ndjson" }, body: steps };
 }
 
@@ -138,7 +155,8 @@ export type OllamaFake = FakeUpstream & { answer(fn: NonNullable<OllamaFakeOptio
 export async function startOllamaFake(options: OllamaFakeOptions = {}): Promise<OllamaFake> {
   let answerFn = options.answer ?? (() => ({ text: ["Hello", " from", " the fake"], promptEvalCount: 9, evalCount: 4 }));
   const fake = await startFakeUpstream((req) => {
-    if (req.method !== "POST" || req.url !== "/api/chat") return { status: 404, headers: { "content-type": "text/plain" }, body: "404 page not found" };
+    if (req.method !== "POST" || req.url !== "/api/chat")
+      return { status: 404, headers: { "content-type": "text/plain" }, body: "404 page not found" };
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) return ollamaError(401, "unauthorized");
     const problem = ollamaRequestProblem(req.body, options.models);
     if (problem) return problem;

@@ -8,7 +8,15 @@
  *
  * Run standalone: `bun test/fakes/openai-compatible/compatible-fake.ts <flavour>` (PORT, API_KEY).
  */
-import { jsonResponse, sseData, startFakeUpstream, type FakeUpstream, type RecordedRequest, type ScriptedResponse, type Step } from "../fake-upstream";
+import {
+  jsonResponse,
+  sseData,
+  startFakeUpstream,
+  type FakeUpstream,
+  type RecordedRequest,
+  type ScriptedResponse,
+  type Step,
+} from "../fake-upstream";
 
 export interface FakeToolCall {
   id: string;
@@ -100,14 +108,30 @@ export function openAIErrorBody(message: string, type: string | null, code: stri
   return { error: { message, type, param: null, code, ...extra } };
 }
 
-export function openAIError(status: number, message: string, type: string, code: string | null = null, headers: Record<string, string> = {}): ScriptedResponse {
+export function openAIError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null = null,
+  headers: Record<string, string> = {},
+): ScriptedResponse {
   return jsonResponse(status, openAIErrorBody(message, type, code), headers);
 }
 
-const VLLM_ERROR_TYPES: Record<number, string> = { 400: "BadRequestError", 401: "Unauthorized", 404: "NotFoundError", 500: "InternalServerError", 503: "ServiceUnavailableError" };
+const VLLM_ERROR_TYPES: Record<number, string> = {
+  400: "BadRequestError",
+  401: "Unauthorized",
+  404: "NotFoundError",
+  500: "InternalServerError",
+  503: "ServiceUnavailableError",
+};
 
 /** vLLM's error: `code` is the integer HTTP status; `flat` is the older unwrapped shape. */
-export function vllmError(status: number, message: string, options: { flat?: boolean; headers?: Record<string, string> } = {}): ScriptedResponse {
+export function vllmError(
+  status: number,
+  message: string,
+  options: { flat?: boolean; headers?: Record<string, string> } = {},
+): ScriptedResponse {
   const inner = { message, type: VLLM_ERROR_TYPES[status] ?? "BadRequestError", param: null, code: status };
   return jsonResponse(status, options.flat ? { object: "error", ...inner } : { error: inner }, options.headers);
 }
@@ -223,7 +247,9 @@ export const QUIRKS = {
     vllmDetails: true,
     reasoningField: "reasoning",
     toolChecks: "vllm",
-    errorBody: (status, message) => ({ error: { message, type: VLLM_ERROR_TYPES[status] ?? "BadRequestError", param: null, code: status } }),
+    errorBody: (status, message) => ({
+      error: { message, type: VLLM_ERROR_TYPES[status] ?? "BadRequestError", param: null, code: status },
+    }),
     streamErrorBody: (message) => ({ error: { message, type: "InternalServerError", param: null, code: 500 } }),
   }),
   remote_completion: (o: { apiKey?: string; basePath?: string } = {}): Quirks => ({
@@ -253,7 +279,12 @@ function usageObject(u: NonNullable<OpenAIAnswer["usage"]>) {
     completion_tokens: u.completion_tokens,
     total_tokens: u.prompt_tokens + u.completion_tokens,
     prompt_tokens_details: { cached_tokens: u.cached ?? 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -328,7 +359,14 @@ export function compatibleResponse(q: Quirks, request: RecordedRequest, answer: 
   };
 
   if (q.azureFilters) {
-    write({ choices: [], created: 0, id: "", model: "", object: "", prompt_filter_results: [{ prompt_index: 0, content_filter_results: SAFE_FILTER }] });
+    write({
+      choices: [],
+      created: 0,
+      id: "",
+      model: "",
+      object: "",
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: SAFE_FILTER }],
+    });
   }
   const text = answer.text ?? [];
   const calls = answer.toolCalls ?? [];
@@ -369,7 +407,12 @@ export function compatibleResponse(q: Quirks, request: RecordedRequest, answer: 
       break;
     case "whole":
       if (calls.length) {
-        const all = calls.map((c, index) => ({ id: c.id, type: "function", index, function: { name: c.name, arguments: c.argumentPieces.join("") } }));
+        const all = calls.map((c, index) => ({
+          id: c.id,
+          type: "function",
+          index,
+          function: { name: c.name, arguments: c.argumentPieces.join("") },
+        }));
         chunk({ content: null, tool_calls: all }, finishOnContent ? finish : null);
         finished = finishOnContent;
       }
@@ -384,7 +427,19 @@ export function compatibleResponse(q: Quirks, request: RecordedRequest, answer: 
   }
   if (q.azureFilters && !legacy && text.length) {
     // Asynchronous filtering: a verdict chunk with offsets and no delta.
-    write(envelope([{ content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: text.join("").length }, content_filter_results: SAFE_FILTER, finish_reason: null, index: 0 }], undefined));
+    write(
+      envelope(
+        [
+          {
+            content_filter_offsets: { check_offset: 0, start_offset: 0, end_offset: text.join("").length },
+            content_filter_results: SAFE_FILTER,
+            finish_reason: null,
+            index: 0,
+          },
+        ],
+        undefined,
+      ),
+    );
   }
 
   const streamHeaders = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
@@ -407,7 +462,8 @@ export function compatibleResponse(q: Quirks, request: RecordedRequest, answer: 
   }
   if (!finished) {
     if (legacy) chunk({ content: "" }, finish, flagged);
-    else if (q.toolCalls === "vllm" && calls.length) chunk({ tool_calls: [{ index: calls.length - 1, function: { arguments: "" } }] }, finish);
+    else if (q.toolCalls === "vllm" && calls.length)
+      chunk({ tool_calls: [{ index: calls.length - 1, function: { arguments: "" } }] }, finish);
     else chunk(q.vllmDetails ? { content: "" } : {}, finish, finish === "content_filter" ? flagged : {});
   }
   if (answer.usage && askedUsage && (q.usage === "include_usage" || q.usage === "continuous")) {
@@ -437,7 +493,11 @@ function jsonAnswer(
   if (q.envelope === "openai") Object.assign(message, { refusal: null, annotations: [] });
   if (answer.reasoning) message[q.reasoningField] = answer.reasoning.join("");
   if (answer.toolCalls?.length) {
-    message.tool_calls = answer.toolCalls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.argumentPieces.join("") } }));
+    message.tool_calls = answer.toolCalls.map((c) => ({
+      id: c.id,
+      type: "function",
+      function: { name: c.name, arguments: c.argumentPieces.join("") },
+    }));
   }
   const choice: Record<string, unknown> = { index: 0, message, logprobs: null, finish_reason: ctx.finish };
   if (q.vllmDetails) choice.stop_reason = null;
@@ -462,7 +522,10 @@ function jsonAnswer(
 export function rejectRequest(q: Quirks, req: RecordedRequest): ScriptedResponse | null {
   const url = new URL(req.url, "http://fake");
   if (req.method !== "POST" || url.pathname !== q.path) {
-    return jsonResponse(404, q.errorBody(404, `Unknown request URL: ${req.method} ${url.pathname}`, "invalid_request_error", "unknown_url"));
+    return jsonResponse(
+      404,
+      q.errorBody(404, `Unknown request URL: ${req.method} ${url.pathname}`, "invalid_request_error", "unknown_url"),
+    );
   }
   if (q.query) {
     const got = Object.fromEntries(url.searchParams);
@@ -509,7 +572,11 @@ export function toolUseProblem(q: Quirks, body: any): ScriptedResponse | null {
   const openai = q.toolChecks === "openai";
   if (Array.isArray(tools) && tools.length === 0) {
     return openai
-      ? refuse("Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.", "tools", "empty_array")
+      ? refuse(
+          "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+          "tools",
+          "empty_array",
+        )
       : refuse("`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.", "tools");
   }
   if (choice === undefined || choice === null || (!openai && choice === "none")) return null;
@@ -566,5 +633,7 @@ if (import.meta.main) {
   if (!make) throw new Error(`unknown flavour "${flavour}"; one of ${Object.keys(QUIRKS).join(", ")}`);
   const quirks = make({ apiKey, deployment });
   const fake = await startCompatibleFake(quirks, { port: Number(process.env.PORT ?? 8082) });
-  console.log(`fake ${flavour} upstream: POST ${fake.url}${quirks.path}${quirks.query ? `?${new URLSearchParams(quirks.query)}` : ""} (auth: ${quirks.auth?.scheme ?? "unchecked"})`);
+  console.log(
+    `fake ${flavour} upstream: POST ${fake.url}${quirks.path}${quirks.query ? `?${new URLSearchParams(quirks.query)}` : ""} (auth: ${quirks.auth?.scheme ?? "unchecked"})`,
+  );
 }
