@@ -43,6 +43,7 @@ export interface ServiceOptions {
   /** Adapter factories in place of the registry's (tests); the registry's are loaded as the mapping needs them. */
   factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
   /** Extra Elysia plugins (auth) applied before the completions route. */
+  // biome-ignore lint/suspicious/noExplicitAny: any plugin is accepted; Elysia's type has seven generic parameters a guard need not fix
   guards?: Elysia<any, any, any, any, any, any, any>[];
   /** Retry, circuit and clock settings of the routing layer; production defaults when unset. */
   routing?: RoutingOptions;

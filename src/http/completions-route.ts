@@ -2,7 +2,7 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { ClientCancelled, CompletionExecution, type CompletionDeps } from "../completion/completion-execution";
-import { GatewayError } from "../core/errors";
+import type { GatewayError } from "../core/errors";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
 import type { Logger } from "../observability/logger";
 import { chunkStreamResponse, NDJSON } from "./chunk-stream";

@@ -58,7 +58,7 @@ export async function startFakeUpstream(script: Script, port = 0): Promise<FakeU
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString("utf8");
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = rawBody ? JSON.parse(rawBody) : undefined;
     } catch {

@@ -27,7 +27,7 @@ beforeAll(async () => {
           body: [
             { write: chunk({ role: "assistant", content: "let me think" }, null) },
             { delayMs: QUIET_MS },
-            { write: chunk({ content: "… done" }, "stop") + "data: [DONE]\n\n" },
+            { write: `${chunk({ content: "… done" }, "stop")}data: [DONE]\n\n` },
           ],
         }
       : {

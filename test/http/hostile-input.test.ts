@@ -16,7 +16,7 @@ const ok = { model: "demo", messages: [{ role: "user", content: "hi" }] };
 
 /** `{"a":{"a":…}}` nested `depth` levels, as text (JSON.stringify would overflow the stack). */
 function nested(depth: number): string {
-  return '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  return `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 }
 
 /** A body sent in chunks with no Content-Length. */

@@ -3,7 +3,7 @@
  * `openai` SDK picks its exception class by status (BadRequestError, AuthenticationError,
  * NotFoundError, RateLimitError, InternalServerError) and reads the message from this body.
  */
-import { GatewayError, type ErrorCode } from "../../core/errors";
+import type { GatewayError, ErrorCode } from "../../core/errors";
 
 const TYPE_BY_STATUS: Record<number, string> = {
   400: "invalid_request_error",
