@@ -14,7 +14,7 @@ import type { AdapterEvent, AdapterYield, ChunkEvent } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import { ResponseAggregator, type CompletionResponse } from "../core/response-aggregator";
 import { StreamNormalizer, type NormalizerResult } from "../core/stream-normalizer";
-import { estimateInputTokens } from "../core/token-estimate";
+import { estimateInputTokens } from "../tokens/token-estimate";
 import type { Logger } from "../observability/logger";
 import type { CompletionMetrics } from "../observability/completion-metrics";
 import type { Metrics } from "../observability/metrics";

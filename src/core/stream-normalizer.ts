@@ -7,7 +7,7 @@
  */
 import type { AdapterEvent, ChunkEvent, FinishReason, Usage } from "./events";
 import { GatewayError } from "./errors";
-import { estimateTextTokens } from "./token-estimate";
+import { estimateTextTokens } from "../tokens/token-estimate";
 
 interface ToolCallState {
   id: string;

@@ -9,7 +9,7 @@
 import { Counter, Gauge } from "prom-client";
 import { GatewayError } from "../core/errors";
 import type { CompletionRequest } from "../core/request";
-import { estimateInputTokens } from "../core/token-estimate";
+import { estimateInputTokens } from "../tokens/token-estimate";
 import type { Cost } from "../cost/cost-of-usage";
 import type { Logger } from "../observability/logger";
 import type { Metrics } from "../observability/metrics";

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { DEMO_MAPPING } from "../../src/config/demo-mapping";
-import { estimateTextTokens } from "../../src/core/token-estimate";
+import { estimateTextTokens } from "../../src/tokens/token-estimate";
 import { startService, type Harness } from "../support/service-harness";
 
 let svc: Harness;

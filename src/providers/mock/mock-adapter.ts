@@ -5,7 +5,7 @@
  */
 import type { AdapterEvent } from "../../core/events";
 import type { CompletionRequest } from "../../core/request";
-import { estimateInputTokens, estimateTextTokens } from "../../core/token-estimate";
+import { estimateInputTokens, estimateTextTokens } from "../../tokens/token-estimate";
 import type { MockProviderConfig } from "./mock-provider";
 import type { ProviderAdapter, ProviderCall } from "../provider-adapter";
 import { toolOffer } from "../tool-offer";

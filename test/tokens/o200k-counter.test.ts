@@ -4,7 +4,7 @@
  * the library's over a varied corpus (special-token strings read as text).
  */
 import { describe, expect, test } from "bun:test";
-import { O200kCounter } from "../../src/core/o200k-counter";
+import { O200kCounter } from "../../src/tokens/o200k-counter";
 
 const counter = new O200kCounter();
 const reference = require("gpt-tokenizer/encoding/o200k_base") as { countTokens(text: string, options: unknown): number };

@@ -2,7 +2,7 @@
  * Local token counts for when a provider reports none (or a stream is cut short). Uses the
  * o200k tokenizer: exact for current OpenAI models, a close estimate for the rest.
  */
-import type { CompletionRequest } from "./request";
+import type { CompletionRequest } from "../core/request";
 
 type Counter = { count(text: string, longWords?: { charsLeft: number }): number };
 let tokenCounter: Counter | null = null;

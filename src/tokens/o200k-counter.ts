@@ -4,7 +4,7 @@
  * maps and strings once built. The ranks and the pre-tokenizer pattern are gpt-tokenizer's (the
  * rank list is read from its module file, embedded in the executable); the merge is the reference
  * byte-pair merge (tiktoken's): repeatedly join the adjacent pair of lowest rank, leftmost first.
- * test/core/o200k-counter.test.ts checks every rank's bytes and the counts against gpt-tokenizer's
+ * test/tokens/o200k-counter.test.ts checks every rank's bytes and the counts against gpt-tokenizer's
  * over a varied corpus, special-token strings read as text.
  */
 import { readFileSync } from "node:fs";

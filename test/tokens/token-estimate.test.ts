@@ -4,7 +4,7 @@
  * estimate that threw would lose the completion's usage event.
  */
 import { describe, expect, test } from "bun:test";
-import { estimateInputTokens, estimateTextTokens } from "../../src/core/token-estimate";
+import { estimateInputTokens, estimateTextTokens } from "../../src/tokens/token-estimate";
 import { normalizeRequest } from "../../src/core/request";
 
 describe("token estimates", () => {
