@@ -83,7 +83,9 @@ export class StreamNormalizer {
   private toolFragment(index: number, id: string | undefined, name: string | undefined, args: string | undefined): void {
     const known = this.tools.get(index);
     if (known) {
-      if (!args) return; // repeated or empty fragment of a call we already have (vLLM sends one)
+      // A fragment that adds nothing to a call already open is no event, from any provider (vLLM sends
+      // one after the call opened; an empty delta is valid in every OpenAI-style stream).
+      if (!args) return;
       if (known.ended) {
         throw new GatewayError("upstream_error", `upstream sent more arguments for tool call ${known.id} after it ended`);
       }
