@@ -23,9 +23,9 @@ import { afterResponse } from "./after-response";
 import { DEFAULT_MAX_RETRIES, type RetryDecision } from "../routing/retry-policy";
 import { routeFailure, type AttemptFailure } from "../routing/route-failure";
 import type { Routing } from "../routing/routing";
+import { buildUsageEvent } from "../usage/build-usage-event";
 import { lostEventLog } from "../usage/event-encoding";
-import type { FailedAttempt, UsageAuth, UsageEvent, UsageSink } from "../usage/usage-event";
-import { isoTime } from "../observability/iso-time";
+import type { FailedAttempt, UsageAuth, UsageSink } from "../usage/usage-event";
 import { failureDetail } from "../providers/upstream-error";
 import { redactSecrets, secretsOf } from "../providers/redact-secrets";
 import { costOfUsage, type Cost } from "../cost/cost-of-usage";
@@ -487,45 +487,23 @@ export class CompletionExecution {
       });
       return;
     }
-    const event: UsageEvent = {
+    const event = buildUsageEvent({
       eventId: crypto.randomUUID(),
       requestId,
-      model: request.model,
-      provider: target?.providerType ?? null,
-      providerId: target?.providerId ?? null,
-      deploymentName: target?.deploymentName ?? null,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      totalTokens: usage.inputTokens + usage.outputTokens,
-      reasoningTokens: usage.reasoningTokens ?? 0,
-      cachedInputTokens: usage.cachedInputTokens ?? 0,
-      usageSource: result?.usageSource ?? "estimated",
-      stream: request.stream,
-      temperature: request.temperature ?? null,
-      topP: request.topP ?? null,
-      topK: request.topK ?? null,
-      maxOutputTokens: request.maxOutputTokens ?? null,
-      responseFormat: request.responseFormat ?? null,
-      toolChoice: request.toolChoice ?? null,
-      toolsCount: request.tools?.length ?? 0,
-      stop: request.stop ?? null,
-      seed: request.seed ?? null,
-      presencePenalty: request.presencePenalty ?? null,
-      frequencyPenalty: request.frequencyPenalty ?? null,
-      reasoningEffort: request.reasoningEffort ?? null,
+      request,
       api: this.input.api ?? "completions",
-      cost,
-      status: outcome,
-      finishReason: outcome === "success" ? result!.finishReason : outcome === "error" ? "error" : null,
+      target,
+      outcome,
       error: error ? { code: error.code, message: error.message } : null,
-      durationMs: Math.round(durationMs),
-      timeToFirstTokenMs: request.stream && this.firstChunkAt !== null ? Math.round(this.firstChunkAt - receivedAt) : null,
-      timestamp: isoTime(endedAt),
-      messages: this.deps.includeMessages ? request.messages : null,
+      result,
+      cost,
+      durationMs,
+      timeToFirstTokenMs: request.stream && this.firstChunkAt !== null ? this.firstChunkAt - receivedAt : null,
+      endedAt,
+      includeMessages: this.deps.includeMessages,
       auth: this.input.auth,
-      context: request.context ?? null,
       attempts: this.attempts,
-    };
+    });
     try {
       this.deps.sink.publish(event);
     } catch (e) {
