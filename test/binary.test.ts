@@ -1,5 +1,5 @@
 /**
- * The compiled executable (CONTRACT §1): built with `bun run build`, started from an empty
+ * The compiled executable: built with `bun run build`, started from an empty
  * directory with no Bun on PATH and no node_modules beside it, serving the demo mapping, and
  * draining on SIGTERM (an open stream finishes, then exit 0).
  */

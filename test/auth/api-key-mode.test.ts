@@ -1,4 +1,4 @@
-/** AUTH_MODE=api_key over real HTTP (CONTRACT §6). */
+/** AUTH_MODE=api_key over real HTTP (docs/auth.md). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { bearer, expectServed, expectUnauthorized } from "../support/expect-auth";

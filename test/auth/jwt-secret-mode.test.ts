@@ -1,4 +1,4 @@
-/** AUTH_MODE=jwt with JWT_SECRET (HS256 through @elysiajs/jwt), over real HTTP (CONTRACT §6). */
+/** AUTH_MODE=jwt with JWT_SECRET (HS256 through @elysiajs/jwt), over real HTTP (docs/auth.md). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPair } from "jose";
 import { flushAfterResponse } from "../../src/completion/after-response";

@@ -1,4 +1,4 @@
-/** A mode whose settings cannot work stops start-up with one clear line (CONTRACT §1, §6). */
+/** A mode whose settings cannot work stops start-up with one clear line (docs/auth.md). */
 import { describe, expect, test } from "bun:test";
 import { AuthConfigError } from "../../src/auth/auth-config-error";
 import { createGuards } from "../../src/auth/create-guards";

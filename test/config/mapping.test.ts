@@ -1,4 +1,4 @@
-/** CONTRACT §4 and §1: the mapping from a file, from llm-core, or the demo; validation; refresh. */
+/** The model/provider mapping from a file, from llm-core, or the demo; validation; refresh. */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

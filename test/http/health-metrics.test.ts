@@ -1,4 +1,4 @@
-/** CONTRACT §3: health and Prometheus metrics; the log sink of §5. */
+/** Health and Prometheus metrics (docs/operations.md); the log sink of usage events. */
 import { expect, test } from "bun:test";
 import { flushAfterResponse } from "../../src/completion/after-response";
 import { DEMO_MAPPING } from "../../src/config/demo-mapping";

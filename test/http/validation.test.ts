@@ -1,4 +1,4 @@
-/** CONTRACT §2: bad input gets a 400 naming each bad field; unknown fields are errors with hints. */
+/** The request (docs/api.md): bad input gets a 400 naming each bad field; unknown fields are errors with hints. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEMO_MAPPING } from "../../src/config/demo-mapping";
 import { startService, type Harness } from "../support/service-harness";

@@ -5,7 +5,7 @@ import { flushAfterResponse } from "../../src/completion/after-response";
 import type { UsageEvent } from "../../src/usage/usage-event";
 import type { CompletionCall, RunningService } from "./guarded-service";
 
-/** The one 401 of CONTRACT §6: same body whatever failed, `www-authenticate`, no usage event. */
+/** The one 401 of every auth mode: same body whatever failed, `www-authenticate`, no usage event. */
 export function expectUnauthorized(call: CompletionCall, service: RunningService): void {
   expect(call.response.status).toBe(401);
   expect(call.response.headers.get("www-authenticate")).toBe("Bearer");

@@ -10,7 +10,7 @@ export async function readNdjson(response: Response): Promise<ChunkEvent[]> {
 }
 
 /**
- * Checks the stream grammar of CONTRACT §2 and returns a list of violations (empty when the
+ * Checks the stream grammar (docs/api.md) and returns a list of violations (empty when the
  * stream is well formed): blocks closed before others open, exactly one usage then one finish,
  * last; after an `error` line only usage and finish.
  */

@@ -1,6 +1,6 @@
 /**
  * A fake Anthropic Messages upstream that speaks the wire format byte for byte
- * (`../shared/providers/anthropic.md`): SSE with `event:` names, `ping` events anywhere, usage
+ * (docs/providers-anthropic.md): SSE with `event:` names, `ping` events anywhere, usage
  * split over `message_start` and `message_delta`, tool input as `input_json_delta` pieces with
  * the empty first piece, `event: error` mid-stream, Anthropic's error bodies and headers. It
  * checks `x-api-key` and `anthropic-version: 2023-06-01`, and rejects bodies the real API rejects

@@ -1,6 +1,6 @@
 /**
  * A fake Bedrock runtime serving Claude through InvokeModel / InvokeModelWithResponseStream
- * (`../shared/providers/bedrock.md` §A), byte for byte: real AWS event-stream frames (prelude,
+ * (docs/providers-anthropic.md, Bedrock), byte for byte: real AWS event-stream frames (prelude,
  * headers, CRCs, via `@smithy/eventstream-codec`) whose `chunk` payload is
  * `{"bytes":"<base64 of one Anthropic event>","p":"<padding>"}`, the
  * `amazon-bedrock-invocationMetrics` on the last event, exception frames

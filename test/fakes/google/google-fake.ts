@@ -1,6 +1,6 @@
 /**
  * A fake Gemini API upstream that speaks the wire format byte for byte
- * (`../shared/providers/google.md`): `POST /v1beta/models/{model}:generateContent` and
+ * (docs/providers-google.md): `POST /v1beta/models/{model}:generateContent` and
  * `:streamGenerateContent?alt=sse`, auth by `x-goog-api-key`, SSE `data:` events framed with
  * `\r\n\r\n` and no `[DONE]`, cumulative `usageMetadata` on every chunk, the finish reason on a
  * last chunk with an empty text part, whole `functionCall` parts with thought signatures, blocked

@@ -1,6 +1,6 @@
 /**
- * A fake Mistral upstream, byte-faithful to `POST /v1/chat/completions` (provider reference,
- * openai.md §4, and the recorded fixtures it cites): SSE `data:` events ending in `data: [DONE]`,
+ * A fake Mistral upstream, byte-faithful to `POST /v1/chat/completions` (docs/providers-mistral-ollama.md,
+ * and Mistral's own API reference): SSE `data:` events ending in `data: [DONE]`,
  * a first chunk with `{"role":"assistant","content":""}`, usage on the finish chunk (whose delta is
  * `{"content":""}`), tool calls whole in one chunk with the finish reason and no `index`/`type`,
  * Magistral thinking as content arrays, and flat error bodies.

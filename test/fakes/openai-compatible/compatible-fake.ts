@@ -1,6 +1,6 @@
 /**
  * A fake OpenAI-compatible upstream, byte-faithful to each provider of the family
- * (`shared/providers/openai.md` §1–3, 5–7) and parameterised by that provider's quirks:
+ * (docs/providers-openai-compatible.md) and parameterised by that provider's quirks:
  * path and query, auth header, chunk envelope, where usage comes, how tool calls are streamed,
  * Azure's filter chunks, legacy `text_completion` chunks, comment lines, CRLF framing, `[DONE]`,
  * error body shapes. It checks the path, query and auth header each provider uses and answers

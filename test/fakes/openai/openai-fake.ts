@@ -1,6 +1,6 @@
 /**
  * A fake OpenAI chat-completions upstream that speaks the wire format byte for byte
- * (`../shared/providers/openai.md` §1): SSE `data:` events, the usage chunk only when
+ * (docs/providers-openai-compatible.md): SSE `data:` events, the usage chunk only when
  * `stream_options.include_usage` is asked for, tool-call deltas joined by `index`, mid-stream
  * `{"error":…}` events, OpenAI's error bodies. It is the `openai` flavour of the
  * OpenAI-compatible fake (`../openai-compatible/compatible-fake.ts`).
