@@ -1,5 +1,5 @@
 /**
- * A fake Ollama, byte-faithful to the native `POST /api/chat` (provider reference, ollama.md):
+ * A fake Ollama, byte-faithful to the native `POST /api/chat` (docs/providers-mistral-ollama.md):
  * NDJSON (`application/x-ndjson`), one JSON object per `\n`-terminated line, no `data:` and no
  * `[DONE]`; tool calls whole in a `done:false` line; a final `done:true` line with `done_reason`
  * and the counts; `{"error":"…"}` bodies and mid-stream error lines. It streams unless the
