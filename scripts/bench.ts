@@ -22,7 +22,7 @@
  * Prints a markdown table and pass/fail per target (ratios to the floor and the bare proxy in the same run) and
  * writes `bench-results/<timestamp>.json`.
  *
- *   bun run bench [--duration 5] [--rounds 3] [--rate 1000] [--strict] [--no-build] [--workers N] [--no-peer]
+ *   bun run bench [--duration 5] [--rounds 3] [--rate 1000] [--strict] [--no-build] [--workers N] [--no-peer] [--limits]
  *   bun run bench --smoke           a few seconds; proves it runs (exit 0 when it ran)
  *   bun run bench --soak            10 minutes at c100, streams; RSS every 30 s; exit 1 if it grows
  *   bun run bench --streams5000     5,000 streams held open at once against a slow upstream
@@ -58,6 +58,7 @@ const { values: opts } = parseArgs({
     workers: { type: "string" },
     peer: { type: "boolean" },
     "no-peer": { type: "boolean", default: false },
+    limits: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -98,6 +99,14 @@ const openAIShaped = new Set<TargetName>(["direct", "proxy", PEER, OPENAI_DOOR])
 /** Sent our API's requests (`/api/v1/completions`): the service, the floor and compared builds. */
 const speaksOurApi = (target: TargetName) => !openAIShaped.has(target);
 const usePeer = !opts["no-peer"] && (opts.peer ?? !smoke);
+/**
+ * `--limits`: the service again, with rate limits configured and counted in a private Redis
+ * (Debian's `redis-server`), limits high enough never to refuse: beside `service`, what one limit
+ * check (a Lua script round trip before the call, a settle after it) costs.
+ */
+const LIMITED = "service-limits";
+const useLimits = opts.limits;
+const NEVER_REFUSED = JSON.stringify({ default: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 } });
 /** WORKERS for the service under test (`--workers N`); unset: the service's default (1). */
 const workers = opts.workers;
 if (workers !== undefined && !/^(\d+|auto)$/.test(workers)) throw new Error(`--workers takes a number or auto, not ${workers}`);
@@ -160,6 +169,26 @@ async function freePort(): Promise<number> {
   const p = s.port!;
   s.stop(true);
   return p;
+}
+
+/** A private `redis-server` on a free loopback port, no persistence; resolves with its port once it answers. */
+async function startRedis(): Promise<number> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
+  const proc = Bun.spawn(
+    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+    {
+      stdout: "ignore",
+      stderr: "inherit",
+    },
+  );
+  children.push(proc);
+  for (let i = 0; i < 100; i++) {
+    const ping = Bun.spawnSync(["redis-cli", "-p", String(port), "ping"], { stdout: "pipe", stderr: "ignore" });
+    if (ping.stdout.toString().trim() === "PONG") return port;
+    await Bun.sleep(50);
+  }
+  throw new Error("redis-server did not answer within 5 s (install Debian's redis-server for --limits)");
 }
 
 const binary = join(root, "dist/completion-service");
@@ -572,6 +601,13 @@ async function comparison(): Promise<number> {
     const other = await startService(mapping, {}, c.path);
     urls[c.name] = `http://127.0.0.1:${other.port}/api/v1/completions`;
     pids[c.name] = other.proc.pid;
+  }
+  if (useLimits) {
+    const redisPort = await startRedis();
+    const limited = await startService(mapping, { LIMITS: NEVER_REFUSED, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+    targetNames.push(LIMITED);
+    urls[LIMITED] = `http://127.0.0.1:${limited.port}/api/v1/completions`;
+    pids[LIMITED] = limited.proc.pid;
   }
   let peerNote = usePeer ? "" : "Peer (Portkey) not run: --no-peer, or --smoke without --peer.";
   if (usePeer) {
