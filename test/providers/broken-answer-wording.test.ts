@@ -5,19 +5,14 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { providersAt } from "../support/provider-at";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 
 let garbage: Server<unknown>;
 const services: Harness[] = [];
 const user = [{ role: "user", content: "Hi" }];
 
-const PROVIDERS: Record<string, (url: string) => Record<string, unknown>> = {
-  openai: (url) => ({ type: "openai", apiKey: "k", baseUrl: `${url}/v1`, maxRetries: 0 }),
-  vllm: (url) => ({ type: "vllm", baseUrl: `${url}/v1`, maxRetries: 0 }),
-  ollama: (url) => ({ type: "ollama", baseUrl: url, maxRetries: 0 }),
-  anthropic: (url) => ({ type: "anthropic", apiKey: "k", baseUrl: url, maxRetries: 0 }),
-  google: (url) => ({ type: "google", apiKey: "k", baseUrl: url, maxRetries: 0 }),
-};
+const PROVIDERS = providersAt(["openai", "vllm", "ollama", "anthropic", "google"], { maxRetries: 0 });
 
 beforeAll(() => {
   // Every path answers 200 with a JSON content type and a body that is not JSON.

@@ -12,6 +12,7 @@ import { startMistralFake } from "../fakes/mistral/mistral-fake";
 import { startOllamaFake } from "../fakes/ollama/ollama-fake";
 import { startOpenAIFake } from "../fakes/openai/openai-fake";
 import { readNdjson, streamedText } from "../support/ndjson";
+import { providersAt } from "../support/provider-at";
 import { singleTargetMapping, startService, type Harness } from "../support/service-harness";
 import { createLogger } from "../../src/observability/logger";
 
@@ -21,21 +22,7 @@ let svc: Harness;
 const logLines: string[] = [];
 const user = [{ role: "user", content: "Hi" }];
 
-const PROVIDERS: Record<string, (url: string) => Record<string, unknown>> = {
-  openai: (url) => ({ type: "openai", apiKey: "k", baseUrl: `${url}/v1` }),
-  vllm: (url) => ({ type: "vllm", baseUrl: `${url}/v1` }),
-  anthropic: (url) => ({ type: "anthropic", apiKey: "k", baseUrl: url }),
-  google: (url) => ({ type: "google", apiKey: "k", baseUrl: url }),
-  mistral: (url) => ({ type: "mistral", apiKey: "k", baseUrl: url }),
-  ollama: (url) => ({ type: "ollama", baseUrl: url }),
-  anthropic_bedrock: (url) => ({
-    type: "anthropic_bedrock",
-    region: "us-east-1",
-    endpoint: url,
-    accessKeyId: "AKIDEXAMPLE",
-    secretAccessKey: "secret-example",
-  }),
-};
+const PROVIDERS = providersAt(["openai", "vllm", "anthropic", "google", "mistral", "ollama", "anthropic_bedrock"]);
 
 beforeAll(async () => {
   dropper = Bun.listen({

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
+import { providersAt } from "../support/provider-at";
 import { startService, type Harness } from "../support/service-harness";
 import { createLogger } from "../../src/observability/logger";
 
@@ -60,20 +61,7 @@ function hostile(request: Request): Response {
   return new Response(endless(encoder.encode('data: {"x":"'), "x"), { headers: { "content-type": "text/event-stream" } });
 }
 
-const PROVIDERS: Record<string, (url: string) => Record<string, unknown>> = {
-  openai: (url) => ({ type: "openai", apiKey: "k", baseUrl: `${url}/v1` }),
-  anthropic: (url) => ({ type: "anthropic", apiKey: "k", baseUrl: url }),
-  google: (url) => ({ type: "google", apiKey: "k", baseUrl: url }),
-  mistral: (url) => ({ type: "mistral", apiKey: "k", baseUrl: url }),
-  ollama: (url) => ({ type: "ollama", baseUrl: url }),
-  anthropic_bedrock: (url) => ({
-    type: "anthropic_bedrock",
-    region: "us-east-1",
-    endpoint: url,
-    accessKeyId: "AKIDEXAMPLE",
-    secretAccessKey: "secret-example",
-  }),
-};
+const PROVIDERS = providersAt(["openai", "anthropic", "google", "mistral", "ollama", "anthropic_bedrock"]);
 
 let upstream: Server<undefined>;
 let svc: Harness;
