@@ -44,3 +44,17 @@ test.skipIf(!wrkUsable)(
 );
 
 if (!wrkUsable) console.warn("bench smoke test skipped: wrk is not installed and apt-get cannot install it (not root)");
+
+test("bun run bench:in-process runs the service's own code for both modes", () => {
+  const run = Bun.spawnSync(["bun", "run", "bench:in-process", "--requests", "50", "--rounds", "1"], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 60_000,
+  });
+  const stdout = run.stdout.toString();
+  expect(run.exitCode, `${stdout}\n${run.stderr.toString()}`).toBe(0);
+  // A row per mode with a CPU figure: each request answered 200 (the script throws otherwise).
+  expect(stdout).toMatch(/^\| json \| \d+\.\d \|/m);
+  expect(stdout).toMatch(/^\| stream \| \d+\.\d \|/m);
+}, 60_000);
