@@ -8,22 +8,19 @@
  *   first token;
  * - one batch of events per upstream read (`AdapterYield`), with the batch array reused;
  * - a stream that ended because our signal fired did not end well, whatever the SDK says;
- * - failures: an abort is classified once, here; the rest goes through the provider's
- *   `mapError` with the phase it happened in.
+ * - failures: classified once (`classify-failure.ts`), with the phase they happened in and what
+ *   the provider's `describeFailure` recognises in them.
  */
 import type { ProviderType } from "./providers";
 import { GatewayError } from "../core/errors";
 import type { AdapterEvent, AdapterYield } from "../core/events";
 import type { CompletionRequest } from "../core/request";
 import type { ProviderAdapter, ProviderCall } from "./provider-adapter";
-import { gatewayErrorIn } from "./upstream-error";
+import { classifyFailure, type FailureParts, type Phase } from "./classify-failure";
 import { frameBatches } from "./wire/frame-batches";
 
 /** The total timeout of an upstream call when the mapping sets no `timeoutMs`. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
-
-/** `request` until the upstream answered (headers, or the SDK call returned), `read` after. */
-export type Phase = "request" | "read";
 
 /**
  * What a request builder returns: the provider's body and the parameters it dropped or adjusted
@@ -52,7 +49,7 @@ export interface ProviderParts<
   Answer,
   Frame,
   Translator extends ResponseTranslator<Answer, Frame>,
-> {
+> extends FailureParts<Translator> {
   readonly type: ProviderType;
   /** Our request → the provider's body. Pure: throws `GatewayError`s for what it cannot send. */
   buildRequest(request: CompletionRequest, deploymentName: string): Plan;
@@ -64,8 +61,6 @@ export interface ProviderParts<
   readFrames(opened: Opened, call: ProviderCall): AsyncIterable<readonly Frame[]>;
   /** A fresh translator for one request. */
   translator(plan: Plan, request: CompletionRequest): Translator;
-  /** Any thrown failure → ours, by the phase it happened in. */
-  mapError(error: unknown, phase: Phase, call: ProviderCall, translator: Translator): GatewayError;
 }
 
 export function runProvider<Plan extends RequestPlan<unknown>, Opened, Answer, Frame, Translator extends ResponseTranslator<Answer, Frame>>(
@@ -108,25 +103,13 @@ export function runProvider<Plan extends RequestPlan<unknown>, Opened, Answer, F
         if (call.signal.aborted) throw new GatewayError("upstream_error", "request aborted");
         translator.end?.();
       } catch (error) {
-        throw abortFailure(error, call.signal) ?? parts.mapError(error, phase, call, translator);
+        throw classifyFailure(type, error, phase, call.signal, parts, translator);
       } finally {
         const notice = translator.notice?.();
         if (notice) call.logger.info(notice.message, { deploymentName: call.deploymentName, ...notice.fields });
       }
     },
   };
-}
-
-/**
- * An abort means the same for every provider: once our signal fired, whatever the SDK threw is
- * the abort — the signal's reason when it is ours (a timeout, shutting down), else "request
- * aborted". Our own `GatewayError` raised inside the call is left to the provider's `mapError`,
- * which passes it on (cleaned of what its SDK appended).
- */
-function abortFailure(error: unknown, signal: AbortSignal): GatewayError | undefined {
-  if (!signal.aborted || gatewayErrorIn(error)) return undefined;
-  const reason: unknown = signal.reason;
-  return reason instanceof GatewayError ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
 }
 
 /** Appends `events` to `out` (translators that return arrays feed the runner's batch). */

@@ -1,7 +1,7 @@
 /**
- * The one mapping from an upstream HTTP failure to our error codes (`src/core/errors.ts`), shared by
- * every provider. Provider modules extract status, message and headers from their SDK's error
- * classes and call this.
+ * The one mapping from an upstream failure to our error codes (`src/core/errors.ts`), shared by
+ * every provider: the HTTP statuses, the network's failures, a broken answer. The classification
+ * (`classify-failure.ts`) calls it with what a provider recognised in its SDK's errors.
  */
 import { GatewayError } from "../core/errors";
 

@@ -10,7 +10,7 @@ import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import { buildAnthropicMessagesBody, type AnthropicRequestPlan } from "./anthropic-request-body";
 import { AnthropicResponseTranslator, type AnthropicMessageLike, type AnthropicStreamEventLike } from "./anthropic-response-to-events";
-import { mapAnthropicError } from "./map-anthropic-error";
+import { describeAnthropicFailure } from "./describe-anthropic-failure";
 
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
 /** The API version the service sends; a mapping's `headers` may override it. */
@@ -57,6 +57,6 @@ export function createAnthropicAdapter(config: AnthropicConfig): ProviderAdapter
     readAnswer: (answer) => answer as AnthropicMessageLike,
     readFrames: (stream) => oneFramePerRead(stream as Stream<AnthropicStreamEventLike>),
     translator: (plan) => new AnthropicResponseTranslator(type, plan.jsonToolName),
-    mapError: (error, phase) => mapAnthropicError(type, error, phase),
+    describeFailure: describeAnthropicFailure,
   });
 }

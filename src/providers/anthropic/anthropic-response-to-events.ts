@@ -12,7 +12,7 @@
 import { GatewayError } from "../../core/errors";
 import type { AdapterEvent, Usage } from "../../core/events";
 import { pushAll, type ResponseTranslator } from "../provider-runner";
-import { anthropicStreamError } from "./map-anthropic-error";
+import { anthropicStreamError } from "./describe-anthropic-failure";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason";
 
 /** The usage fields we read, loosely typed: Bedrock and proxies differ from the SDK's types. */

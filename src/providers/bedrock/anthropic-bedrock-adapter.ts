@@ -26,7 +26,7 @@ import type { ProviderAdapter } from "../provider-adapter";
 import { runProvider } from "../provider-runner";
 import { upstreamLimits } from "../upstream-limits";
 import { BoundedHttpHandler } from "./bounded-http-handler";
-import { mapBedrockError } from "./map-bedrock-error";
+import { bedrockOwnError, describeBedrockFailure } from "./describe-bedrock-failure";
 
 export const BEDROCK_ANTHROPIC_VERSION = "bedrock-2023-05-31";
 /** The SDK's own default: instance metadata answers in milliseconds on EC2. */
@@ -170,6 +170,7 @@ export function createAnthropicBedrockAdapter(config: AnthropicBedrockConfig): P
       return bedrockFrames(body);
     },
     translator: (plan) => new AnthropicResponseTranslator(type, plan.jsonToolName),
-    mapError: (error, phase) => mapBedrockError(type, error, phase === "read" ? "stream" : "request"),
+    describeFailure: describeBedrockFailure,
+    ownError: bedrockOwnError,
   });
 }

@@ -14,7 +14,7 @@ import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import { GoogleAnswerTranslator } from "./google-response-to-events";
 import { buildGoogleRequest } from "./google-request-params";
-import { mapGoogleError } from "./map-google-error";
+import { describeGoogleFailure } from "./describe-google-failure";
 
 export const GOOGLE_BASE_URL = "https://generativelanguage.googleapis.com";
 export const GOOGLE_API_VERSION = "v1beta";
@@ -57,7 +57,6 @@ export function createGoogleAdapter(config: GoogleConfig): ProviderAdapter {
     readAnswer: (answer) => answer as GenerateContentResponse,
     readFrames: (stream) => oneFramePerRead(stream as AsyncGenerator<GenerateContentResponse>),
     translator: () => new GoogleAnswerTranslator(),
-    mapError: (error, phase, call, translator) =>
-      mapGoogleError(error, { signal: call.signal, reading: phase === "read", yielded: translator.responses.produced }),
+    describeFailure: describeGoogleFailure,
   });
 }

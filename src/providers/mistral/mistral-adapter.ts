@@ -14,7 +14,7 @@ import { DEFAULT_TIMEOUT_MS, runProvider } from "../provider-runner";
 import { oneFramePerRead } from "../wire/frame-batches";
 import { boundedFetch } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
-import { mapMistralError } from "./map-mistral-error";
+import { describeMistralFailure } from "./describe-mistral-failure";
 import { MistralResponseTranslator } from "./mistral-chunks-to-events";
 import { buildMistralRequest } from "./mistral-request";
 
@@ -40,6 +40,6 @@ export function createMistralAdapter(config: MistralConfig): ProviderAdapter {
     readAnswer: (answer) => answer as ChatCompletionResponse,
     readFrames: (stream) => oneFramePerRead(stream as EventStream<CompletionEvent>),
     translator: () => new MistralResponseTranslator(),
-    mapError: (error, phase, call) => mapMistralError(error, call.signal, phase),
+    describeFailure: describeMistralFailure,
   });
 }

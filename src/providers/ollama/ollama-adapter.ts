@@ -8,7 +8,7 @@ import { readJsonWithin } from "../wire/bounded-body";
 import { upstreamLimits } from "../upstream-limits";
 import type { ProviderAdapter } from "../provider-adapter";
 import { runProvider } from "../provider-runner";
-import { mapOllamaError, ollamaHttpError } from "./map-ollama-error";
+import { ollamaHttpError } from "./read-ollama-error-body";
 import { ndjsonLineBatches } from "../wire/ndjson-lines";
 import { OllamaResponseTranslator, type OllamaChatLine } from "./ollama-lines-to-events";
 import { buildOllamaChatBody } from "./ollama-request-body";
@@ -34,6 +34,5 @@ export function createOllamaAdapter(config: OllamaConfig): ProviderAdapter {
     readAnswer: async (response) => (await readJsonWithin(response, "ollama", limits)) as OllamaChatLine,
     readFrames: (response) => ndjsonLineBatches(response.body ?? new ReadableStream(), limits.maxEventBytes, "ollama"),
     translator: () => new OllamaResponseTranslator(),
-    mapError: (error, phase, call) => mapOllamaError(error, call.signal, phase === "request" ? "connect" : "read"),
   });
 }

@@ -16,7 +16,7 @@ import { runProvider, type ResponseTranslator } from "../provider-runner";
 import { readErrorText, readJsonWithin } from "../wire/bounded-body";
 import { SseParser, type SseMessage } from "../wire/sse-parser";
 import { upstreamLimits, type UpstreamLimits } from "../upstream-limits";
-import { mapOpenAIError } from "./map-openai-error";
+import { describeOpenAIFailure } from "./describe-openai-failure";
 import {
   OpenAIStreamTranslator,
   openAICompletionToEvents,
@@ -59,7 +59,7 @@ export function createOpenAICompatibleAdapter({
     readAnswer: (response, call) => readJson(response, call.signal, type, endpoint.limits) as Promise<OpenAICompletionLike>,
     readFrames: (response, call) => openAIStreamReads(response, call.signal, endpoint.limits, type),
     translator: () => new OpenAIResponseTranslator(rewriteEvents?.() ?? null),
-    mapError: (error, phase) => mapOpenAIError(type, error, phase),
+    describeFailure: (error) => describeOpenAIFailure(type, error),
   });
 }
 

@@ -1,7 +1,6 @@
-/** The `openai` SDK's errors → ours, for every provider served through that SDK. */
+/** The family's failures as the shared classification reads them (`classify-failure.ts`): the `openai` SDK's classes, which our fetch transport raises too. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai/core/error";
-import { GatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
+import type { ErrorBody, FailureDescription } from "../classify-failure";
 import { UpstreamStreamChunkError } from "./openai-chunks-to-events";
 
 interface ErrorBodyLike {
@@ -13,9 +12,7 @@ interface ErrorBodyLike {
   innererror?: { code?: unknown; content_filter_result?: unknown } | null;
 }
 
-interface BodyFacts {
-  message?: string;
-  code?: string;
+export interface OpenAIErrorBody extends ErrorBody {
   /** Azure's content filter: the categories it flagged, e.g. `hate: high`. */
   filtered?: string[];
 }
@@ -25,15 +22,15 @@ interface BodyFacts {
  * `{"object":"error",…}` (codes may be integers: vLLM), `{detail}` as a string or as FastAPI's
  * list of `{loc, msg}` (AI21, vLLM validation), or plain text.
  */
-function bodyFacts(body: unknown): BodyFacts {
+export function readOpenAIErrorBody(body: unknown): OpenAIErrorBody {
   if (!body || typeof body !== "object") return typeof body === "string" ? { message: body } : {};
   const b = body as ErrorBodyLike;
-  if (b.error && typeof b.error === "object") return bodyFacts(b.error);
+  if (b.error && typeof b.error === "object") return readOpenAIErrorBody(b.error);
   if (typeof b.error === "string") return { message: b.error };
   const message = typeof b.message === "string" ? b.message : b.detail !== undefined ? detailMessage(b.detail) : undefined;
   const code =
     typeof b.code === "string" ? b.code : typeof b.code === "number" ? String(b.code) : typeof b.type === "string" ? b.type : undefined;
-  const facts: BodyFacts = { message, code };
+  const facts: OpenAIErrorBody = { message, code };
   if (code === "content_filter" || b.innererror?.code === "ResponsibleAIPolicyViolation") {
     facts.code = "content_filter";
     facts.filtered = flaggedCategories(b.innererror?.content_filter_result);
@@ -63,38 +60,27 @@ function flaggedCategories(result: unknown): string[] {
   return out;
 }
 
-/** `phase`: `request` until the response headers arrived, `read` while the answer is read. */
-export function mapOpenAIError(providerType: string, error: unknown, phase: "request" | "read"): GatewayError {
-  const raised = gatewayErrorIn(error);
-  if (raised) return raised;
-  if (error instanceof APIUserAbortError) {
-    return new GatewayError("upstream_error", "request aborted", { cause: error });
-  }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new GatewayError("upstream_timeout", `${providerType} timed out`, { retryable: true, cause: error });
-  }
-  if (error instanceof APIConnectionError) return upstreamConnectionError(providerType, error.cause ?? error);
+/** A prompt refused by Azure's content filter says so, and what it flagged. */
+function contentFilterMessage(providerType: string, filtered: string[] | undefined, message: string): string {
+  const flagged = filtered?.length ? ` (${filtered.join(", ")})` : "";
+  return `${providerType} content filter blocked the prompt${flagged}: ${message}`;
+}
+
+export function describeOpenAIFailure(providerType: string, error: unknown): FailureDescription | undefined {
+  if (error instanceof APIUserAbortError) return { kind: "aborted" };
+  if (error instanceof APIConnectionTimeoutError) return { kind: "timeout" };
+  if (error instanceof APIConnectionError) return { kind: "connection", cause: error.cause ?? error };
   if (error instanceof APIError) {
-    const facts = bodyFacts(error.error);
-    if (error.status === undefined) {
-      // An error object inside a 200 stream.
-      return upstreamAnswerError(providerType, facts.message ?? error.message, error);
-    }
+    const body = readOpenAIErrorBody(error.error);
+    // An error object inside a 200 stream.
+    if (error.status === undefined) return { kind: "in-band", detail: body.message ?? error.message };
     // With no JSON body the SDK's message is "<status> <body text>"; the status is said once.
-    let message = facts.message ?? error.message.replace(new RegExp(`^${error.status} `), "");
-    if (facts.code === "content_filter") {
-      const flagged = facts.filtered?.length ? ` (${facts.filtered.join(", ")})` : "";
-      message = `${providerType} content filter blocked the prompt${flagged}: ${message}`;
-    }
-    return upstreamHttpError(providerType, {
-      status: error.status,
-      message,
-      providerCode: facts.code ?? (typeof error.code === "string" ? error.code : undefined),
-      headers: error.headers,
-      cause: error,
-    });
+    let message = body.message ?? error.message.replace(new RegExp(`^${error.status} `), "");
+    if (body.code === "content_filter") message = contentFilterMessage(providerType, body.filtered, message);
+    const code = body.code ?? (typeof error.code === "string" ? error.code : undefined);
+    return { kind: "http", status: error.status, body: { message, code }, headers: error.headers };
   }
-  if (error instanceof UpstreamStreamChunkError) return upstreamAnswerError(providerType, error.message, error);
-  if (error instanceof SyntaxError) return upstreamAnswerError(providerType, `malformed JSON: ${error.message}`, error);
-  return upstreamThrownError(providerType, error, phase);
+  if (error instanceof UpstreamStreamChunkError) return { kind: "in-band", detail: error.message };
+  if (error instanceof SyntaxError) return { kind: "malformed", message: `malformed JSON: ${error.message}` };
+  return undefined;
 }

@@ -1,4 +1,4 @@
-/** The Mistral SDK's errors → our error codes, through the one shared HTTP-status mapping (`upstream-error.ts`). */
+/** The Mistral SDK's failures as the shared classification reads them (`classify-failure.ts`). */
 import {
   ConnectionError,
   MistralError,
@@ -7,10 +7,7 @@ import {
   SDKValidationError,
   UnexpectedClientError,
 } from "@mistralai/mistralai/models/errors";
-import { GatewayError, isGatewayError } from "../../core/errors";
-import { gatewayErrorIn, upstreamConnectionError, upstreamHttpError, upstreamAnswerError, upstreamThrownError } from "../upstream-error";
-
-const PROVIDER = "mistral";
+import type { ErrorBody, FailureDescription } from "../classify-failure";
 const MAX_MESSAGE = 1000;
 
 interface ValidationIssue {
@@ -37,7 +34,7 @@ function validationDetail(detail: unknown): string {
  * holding `detail`), validation `{"detail":[…]}` or `{"detail":"…"}`, `{"message":"Unauthorized"}`,
  * and proxies' `{"error":…}`. A body that is not JSON is passed on as text.
  */
-export function mistralErrorBody(body: string): { message?: string; code?: string } {
+export function readMistralErrorBody(body: string): ErrorBody {
   const text = body.trim();
   if (!text) return {};
   let parsed: unknown;
@@ -49,7 +46,7 @@ export function mistralErrorBody(body: string): { message?: string; code?: strin
   return fromObject(parsed);
 }
 
-function fromObject(value: unknown): { message?: string; code?: string } {
+function fromObject(value: unknown): ErrorBody {
   if (typeof value === "string") return { message: value };
   if (!value || typeof value !== "object") return {};
   const b = value as Record<string, unknown>;
@@ -64,51 +61,28 @@ function fromObject(value: unknown): { message?: string; code?: string } {
   return { message: message?.slice(0, MAX_MESSAGE), code };
 }
 
-/** `phase`: `request` until the SDK call returned (a JSON answer is read inside it), `read` while a stream is read. */
-export function mapMistralError(error: unknown, signal: AbortSignal, phase: "request" | "read"): GatewayError {
-  const raised = gatewayErrorIn(error);
-  if (raised) return raised;
-  if (signal.aborted) {
-    // Our timeout or the client leaving; the reason says which.
-    const reason = signal.reason;
-    return isGatewayError(reason) ? reason : new GatewayError("upstream_error", "request aborted", { cause: error });
-  }
+export function describeMistralFailure(error: unknown): FailureDescription | undefined {
   if (error instanceof MistralError) {
     if (error.statusCode >= 200 && error.statusCode < 300) {
       // ResponseValidationError: a 200 whose body the SDK could not read.
-      return new GatewayError("upstream_error", `${PROVIDER} answered with a body that is not a chat completion: ${error.message}`, {
-        retryable: true,
-        upstreamStatus: error.statusCode,
-        cause: error,
-      });
+      return { kind: "unreadable", what: `a body that is not a chat completion: ${error.message}`, status: error.statusCode };
     }
-    const { message, code } = mistralErrorBody(error.body);
-    return upstreamHttpError(PROVIDER, {
-      status: error.statusCode,
-      message: message ?? error.message,
-      providerCode: code,
-      headers: error.headers,
-      cause: error,
-    });
+    const { message, code } = readMistralErrorBody(error.body);
+    return { kind: "http", status: error.statusCode, body: { message: message ?? error.message, code }, headers: error.headers };
   }
-  if (error instanceof RequestTimeoutError) {
-    return new GatewayError("upstream_timeout", `${PROVIDER} timed out`, { retryable: true, cause: error });
-  }
-  if (error instanceof RequestAbortedError) return new GatewayError("upstream_error", "request aborted", { cause: error });
-  if (error instanceof ConnectionError || error instanceof UnexpectedClientError) {
-    // Bun's fetch failures (refused, reset, DNS) reach us as either, with the cause attached.
-    return upstreamConnectionError(PROVIDER, error.cause ?? error);
-  }
-  if (error instanceof SDKValidationError) {
-    // Our request did not pass the SDK's own schema: a gateway bug, not the client's.
-    return new GatewayError("internal_error", `could not build the ${PROVIDER} request: ${error.message}`, { cause: error });
-  }
+  if (error instanceof RequestTimeoutError) return { kind: "timeout" };
+  if (error instanceof RequestAbortedError) return { kind: "aborted" };
+  // Bun's fetch failures (refused, reset, DNS) reach us as either, with the cause attached.
+  if (error instanceof ConnectionError || error instanceof UnexpectedClientError)
+    return { kind: "connection", cause: error.cause ?? error };
+  // Our request did not pass the SDK's own schema: a gateway bug, not the client's.
+  if (error instanceof SDKValidationError) return { kind: "not-built", message: error.message };
   if (isZodError(error)) {
     // A stream event that is not a chat completion chunk (e.g. an error object mid-stream).
     const issues = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    return upstreamAnswerError(PROVIDER, `unreadable event in the stream (${issues})`, error);
+    return { kind: "malformed", message: `unreadable event in the stream (${issues})` };
   }
-  return upstreamThrownError(PROVIDER, error, phase);
+  return undefined;
 }
 
 interface ZodErrorLike extends Error {
