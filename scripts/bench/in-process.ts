@@ -35,7 +35,7 @@ const modes = opts.modes.split(",") as ("json" | "stream")[];
 // The upstream, answered at once: what a socket round trip would bring, without the socket.
 const UPSTREAM = "http://upstream.invalid/v1";
 const realFetch = globalThis.fetch;
-globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   if (!url.startsWith(UPSTREAM)) return realFetch(input, init);
   const stream = typeof init?.body === "string" && init.body.includes('"stream":true');
@@ -62,10 +62,13 @@ const service = new CompletionService({
   mappingSource: {
     description: "in-process bench",
     load: async () =>
-      parseMapping({
-        providers: { fake: { type: "openai", baseUrl: UPSTREAM, apiKey: "bench" } },
-        models: { bench: { targets: [{ provider: "fake", deploymentName: "gpt-4o-mini" }] } },
-      }),
+      parseMapping(
+        {
+          providers: { fake: { type: "openai", baseUrl: UPSTREAM, apiKey: "bench" } },
+          models: { bench: { targets: [{ provider: "fake", deploymentName: "gpt-4o-mini" }] } },
+        },
+        {},
+      ),
   },
 });
 await service.loadMapping();
