@@ -29,14 +29,14 @@ export interface CompletionServing {
   holdConnection(request: Request): () => void;
 }
 
-/** Who asked: what the request context and the auth guard put on a route's context. */
+/** Who asked: what the request context and the auth guard put on a route's context (the context itself is passed). */
 export interface CompletionCaller {
   request: Request;
   requestId: string;
   receivedAt: number;
   log: Logger;
-  /** Unset when no auth guard is configured. */
-  auth?: UsageAuth | null;
+  /** Null when no auth is configured. */
+  auth: UsageAuth | null;
 }
 
 export type CompletionAnswer =
@@ -100,14 +100,13 @@ export async function answerCompletion(
   const notReady = serving.ready();
   if (notReady) return { kind: "failed", error: notReady };
   const { deps } = serving;
-  const auth = caller.auth ?? null;
-  const admission = deps.limits ? await deps.limits.admit(auth, request) : null;
+  const admission = deps.limits ? await deps.limits.admit(caller.auth, request) : null;
   const execution = new CompletionExecution(deps, {
     request,
     requestId: caller.requestId,
     receivedAt: caller.receivedAt,
     clientSignal: caller.request.signal,
-    auth,
+    auth: caller.auth,
     logger: caller.log,
     api,
     admission,

@@ -2,13 +2,17 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { Elysia } from "elysia";
 import { CompletionRequestSchema, normalizeRequest } from "../core/request";
-import { answerCompletion, type CompletionCaller, type CompletionServing } from "./answer-completion";
+import { answerCompletion, type CompletionServing } from "./answer-completion";
 import { chunkStreamResponse, NDJSON } from "./chunk-stream";
 import { readJsonBody } from "./read-json-body";
 import { invalidRequest } from "./request-problems";
-import { errorResponse } from "./request-context";
+import { errorResponse, type RequestContext } from "./request-context";
+import type { AuthGuard } from "../auth/auth-guard";
 
 export interface CompletionsRouteOptions extends CompletionServing {
+  /** The app's request context and auth guard: used here too, so that their fields are typed. */
+  context: RequestContext;
+  guard: AuthGuard;
   /** Largest accepted body in bytes (413 `payload_too_large` above it). */
   bodyLimitBytes: number;
   /** Deepest nesting of objects and arrays accepted in a body (400 beyond it). */
@@ -19,39 +23,41 @@ const validBody = TypeCompiler.Compile(CompletionRequestSchema);
 
 export function completionsRoute(options: CompletionsRouteOptions) {
   const bounds = { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth };
-  return new Elysia({ name: "completions-route" }).post(
-    "/api/v1/completions",
-    async (ctx) => {
-      const caller = ctx as unknown as CompletionCaller;
-      const { requestId } = caller;
-      const completionRequest = normalizeRequest(ctx.body);
-      const answer = await answerCompletion(options, caller, completionRequest);
-      switch (answer.kind) {
-        case "json":
-          return new Response(JSON.stringify(answer.folded.response(`cmpl_${requestId.replace(/-/g, "")}`, completionRequest.model)), {
-            headers: { "content-type": "application/json", "x-request-id": requestId },
-          });
-        case "stream":
-          return chunkStreamResponse(answer, NDJSON, "application/x-ndjson", requestId);
-        case "failed":
-          return errorResponse(answer.error, requestId);
-        case "gone":
-          return new Response(null, { status: 499 });
-      }
-    },
-    {
-      body: CompletionRequestSchema,
-      // Our own parser: the size limit holds for chunked bodies too, deep nesting is refused before
-      // validation, and bad JSON gets our error.
-      async parse({ request }) {
-        return readJsonBody(request, bounds);
+  return new Elysia({ name: "completions-route" })
+    .use(options.context)
+    .use(options.guard)
+    .post(
+      "/api/v1/completions",
+      async (ctx) => {
+        const { requestId } = ctx;
+        const completionRequest = normalizeRequest(ctx.body);
+        const answer = await answerCompletion(options, ctx, completionRequest);
+        switch (answer.kind) {
+          case "json":
+            return new Response(JSON.stringify(answer.folded.response(`cmpl_${requestId.replace(/-/g, "")}`, completionRequest.model)), {
+              headers: { "content-type": "application/json", "x-request-id": requestId },
+            });
+          case "stream":
+            return chunkStreamResponse(answer, NDJSON, "application/x-ndjson", requestId);
+          case "failed":
+            return errorResponse(answer.error, requestId);
+          case "gone":
+            return new Response(null, { status: 499 });
+        }
       },
-      // The body is checked here too, so that a bad one never reaches Elysia's validator: its
-      // error copies the whole body into its message (1.4 s and 12 MB for 200,000 bad messages).
-      // A transform runs after the auth guard's derive: an unauthenticated client still gets 401.
-      transform({ body }) {
-        if (!validBody.Check(body)) throw invalidRequest(body);
+      {
+        body: CompletionRequestSchema,
+        // Our own parser: the size limit holds for chunked bodies too, deep nesting is refused before
+        // validation, and bad JSON gets our error.
+        async parse({ request }) {
+          return readJsonBody(request, bounds);
+        },
+        // The body is checked here too, so that a bad one never reaches Elysia's validator: its
+        // error copies the whole body into its message (1.4 s and 12 MB for 200,000 bad messages).
+        // A transform runs after the auth guard's derive: an unauthenticated client still gets 401.
+        transform({ body }) {
+          if (!validBody.Check(body)) throw invalidRequest(body);
+        },
       },
-    },
-  );
+    );
 }

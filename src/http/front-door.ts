@@ -3,27 +3,12 @@
  * events in the door's own wire format. A door answers through the same `answerCompletion` as
  * `/api/v1/completions` (routing, fallbacks, usage event) and only translates.
  */
-import type { Logger } from "../observability/logger";
-import type { UsageAuth } from "../usage/usage-event";
 import type { CompletionAnswer } from "./answer-completion";
 import type { CompletionsRouteOptions } from "./completions-route";
 import { readJsonBody } from "./read-json-body";
 import { chunkStreamResponse, type WireEncoder } from "./chunk-stream";
 
 export type FrontDoorOptions = CompletionsRouteOptions;
-
-/** What Elysia's context holds for a door handler (request context and auth guard derives). */
-export interface DoorContext {
-  request: Request;
-  requestId: string;
-  receivedAt: number;
-  log: Logger;
-  auth?: UsageAuth | null;
-}
-
-export function doorContext(ctx: unknown): DoorContext {
-  return ctx as DoorContext;
-}
 
 /** The JSON body, within the same bounds as `/api/v1/completions` (size, depth, content type). */
 export function readDoorBody(options: FrontDoorOptions, request: Request): Promise<unknown> {
