@@ -18,7 +18,7 @@ import {
 import { parseSettings, SettingsError, type Settings } from "./config/settings";
 import { createLogger, stdoutLines, type Logger } from "./observability/logger";
 import { createMetrics, type Metrics } from "./observability/metrics";
-import { createGuards } from "./auth/create-guards";
+import { createGuard } from "./auth/create-guards";
 import { healthcheck } from "./cli/healthcheck";
 import { LimitsConfigError } from "./limits/limits-config";
 import { CompletionService } from "./service";
@@ -129,9 +129,9 @@ async function main(): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
-  let guards;
+  let guard;
   try {
-    guards = await createGuards(settings, logger);
+    guard = await createGuard(settings, logger);
   } catch (e) {
     fail((e as Error).message);
   }
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
       logger,
       sink,
       metrics,
-      guards,
+      guard,
       mappingSource: mappingSourceFor(settings, env, logger),
     });
   } catch (e) {

@@ -12,6 +12,7 @@ import { BUILD_INFO } from "./config/build-info";
 import type { Mapping, ProviderType } from "./config/mapping";
 import type { MappingSource } from "./config/mapping-source";
 import type { Settings } from "./config/settings";
+import { noAuthGuard, type AuthGuard } from "./auth/auth-guard";
 import { completionsRoute } from "./http/completions-route";
 import { apiDocsRoutes } from "./http/api-docs-route";
 import { healthRoutes, type HealthReport } from "./http/health-route";
@@ -42,9 +43,8 @@ export interface ServiceOptions {
   metrics?: Metrics;
   /** Adapter factories in place of the registry's (tests); the registry's are loaded as the mapping needs them. */
   factories?: Partial<Record<ProviderType, ProviderAdapterFactory>>;
-  /** Extra Elysia plugins (auth) applied before the completions route. */
-  // biome-ignore lint/suspicious/noExplicitAny: any plugin is accepted; Elysia's type has seven generic parameters a guard need not fix
-  guards?: Elysia<any, any, any, any, any, any, any>[];
+  /** Who may call the completion routes (`createGuard`); everyone, with `auth: null`, when unset. */
+  guard?: AuthGuard;
   /** Retry, circuit and clock settings of the routing layer; production defaults when unset. */
   routing?: RoutingOptions;
 }
@@ -89,7 +89,9 @@ export class CompletionService {
     const limit = options.settings.bodyLimitBytes;
     // Elysia finds the path by searching for "/" from the 12th character of the URL, assuming a
     // host of at least 4 ("http://a.bc/"): `Host: abc` made every route 404. Search from the 8th.
-    let app = new Elysia({ normalize: false, aot: true, handler: { standardHostname: false } })
+    const context = requestContext(options.logger);
+    const guard = options.guard ?? noAuthGuard(options.logger);
+    const app = new Elysia({ normalize: false, aot: true, handler: { standardHostname: false } })
       .onRequest(({ request }) => {
         const length = Number(request.headers.get("content-length") ?? 0);
         if (length > limit) {
@@ -100,7 +102,7 @@ export class CompletionService {
         }
       })
       .use(frontDoorErrors(options.logger)) // before the request context: its error hook answers first
-      .use(requestContext(options.logger))
+      .use(context)
       .use(
         healthRoutes(
           () => this.health(),
@@ -108,9 +110,11 @@ export class CompletionService {
           () => this.publishCircuitStates(),
         ),
       )
-      .use(apiDocsRoutes());
-    for (const guard of options.guards ?? []) app = app.use(guard) as typeof app;
+      .use(apiDocsRoutes())
+      .use(guard); // scoped: the routes below are guarded, health, metrics and the API docs above are not
     const routeOptions = {
+      context,
+      guard,
       deps,
       bodyLimitBytes: limit,
       bodyMaxDepth: options.settings.bodyMaxDepth,
@@ -123,9 +127,9 @@ export class CompletionService {
       .use(completionsRoute(routeOptions))
       // The front doors: the OpenAI and Anthropic APIs translated onto the same pipeline, guarded alike.
       .use(openAIChatRoute(routeOptions))
-      .use(openAIModelsRoute({ models: () => this.modelNames() }))
+      .use(openAIModelsRoute({ context, models: () => this.modelNames() }))
       .use(anthropicMessagesRoute(routeOptions))
-      .use(limitsRoute(() => this.limits));
+      .use(limitsRoute({ context, guard, limiter: () => this.limits }));
   }
 
   /** Why no completion may be served now, by any door (mapping not loaded, draining). */

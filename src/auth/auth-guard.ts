@@ -12,20 +12,42 @@
  */
 import { Elysia } from "elysia";
 import { GatewayError } from "../core/errors";
+import { requestContext } from "../http/request-context";
 import type { Logger } from "../observability/logger";
+import type { UsageAuth } from "../usage/usage-event";
 import type { Authenticate } from "./authenticate-request";
 
 /** One message for every failure: which part failed is the operator's business (debug log). */
 export const UNAUTHORIZED_MESSAGE = "missing or invalid credentials";
 
+/** What a guard puts on the context: who called, or null when no auth is configured. */
+export type AuthFields = {
+  auth: UsageAuth | null;
+};
+
+const NO_AUTH: AuthFields = { auth: null };
+
+/**
+ * Named, so that a route may `.use()` the guard the app uses (to have `auth` typed) and it still
+ * runs once per request; an app has one guard. It uses the request context for its `log`,
+ * registered once the same way.
+ */
+function guardPlugin(logger: Logger) {
+  return new Elysia({ name: "auth-guard" }).use(requestContext(logger));
+}
+
 export function authGuard(authenticate: Authenticate, logger: Logger) {
-  return new Elysia().derive({ as: "scoped" }, async (ctx) => {
-    const verdict = await authenticate(ctx.request.headers);
+  return guardPlugin(logger).derive({ as: "scoped" }, async ({ request, log }): Promise<AuthFields> => {
+    const verdict = await authenticate(request.headers);
     if (verdict.ok) return { auth: verdict.auth };
-    const log = (ctx as { log?: Logger }).log ?? logger;
     log.debug("request rejected: unauthorized", { reason: verdict.reason });
     throw new GatewayError("unauthorized", UNAUTHORIZED_MESSAGE);
   });
+}
+
+/** AUTH_MODE=public: every caller is served; the usage event has no `auth`. */
+export function noAuthGuard(logger: Logger): AuthGuard {
+  return guardPlugin(logger).derive({ as: "scoped" }, (): AuthFields => NO_AUTH);
 }
 
 export type AuthGuard = ReturnType<typeof authGuard>;

@@ -1,12 +1,13 @@
 /**
- * The auth guards for the configured AUTH_MODE (docs/auth.md). A mode whose settings cannot work
+ * The auth guard for the configured AUTH_MODE (docs/auth.md); in public mode, one that lets
+ * everyone in with `auth: null`. A mode whose settings cannot work
  * throws an AuthConfigError with one line naming the problem; start-up stops on it.
  */
 import type { Settings } from "../config/settings";
 import type { Logger } from "../observability/logger";
 import { ApiKeyVerifier, splitApiKeyEntry } from "./api-key-verifier";
 import { AuthConfigError } from "./auth-config-error";
-import { authGuard, type AuthGuard } from "./auth-guard";
+import { authGuard, noAuthGuard, type AuthGuard } from "./auth-guard";
 import { apiKeyAuthentication, apiKeyOrJwtAuthentication, jwtAuthentication } from "./authenticate-request";
 import { JwksKeySet, type JwksKeySetOptions } from "./jwks-key-set";
 import { JwtVerifier, MIN_SECRET_BYTES } from "./jwt-verifier";
@@ -19,21 +20,21 @@ export interface GuardOptions {
 /** Shorter plain keys are guessable; they still work, with a warning. */
 const SHORT_API_KEY = 16;
 
-export async function createGuards(settings: Settings, logger: Logger, options: GuardOptions = {}): Promise<AuthGuard[]> {
+export async function createGuard(settings: Settings, logger: Logger, options: GuardOptions = {}): Promise<AuthGuard> {
   const mode = settings.authMode;
   warnAboutUnusedSettings(settings, logger);
   switch (mode) {
     case "public":
       logger.warn("AUTH_MODE=public: the completions endpoint accepts requests without credentials");
-      return [];
+      return noAuthGuard(logger);
     case "api_key":
-      return [authGuard(apiKeyAuthentication(apiKeysFrom(settings, logger)), logger)];
+      return authGuard(apiKeyAuthentication(apiKeysFrom(settings, logger)), logger);
     case "jwt":
-      return [authGuard(jwtAuthentication(await jwtVerifierFrom(settings, logger, options)), logger)];
+      return authGuard(jwtAuthentication(await jwtVerifierFrom(settings, logger, options)), logger);
     case "api_key_or_jwt": {
       const keys = apiKeysFrom(settings, logger);
       const verifier = await jwtVerifierFrom(settings, logger, options);
-      return [authGuard(apiKeyOrJwtAuthentication(keys, verifier), logger)];
+      return authGuard(apiKeyOrJwtAuthentication(keys, verifier), logger);
     }
   }
 }

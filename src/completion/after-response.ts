@@ -5,17 +5,17 @@
  * waiting at once (shutdown, before the sink closes), so nothing queued here is ever dropped by a
  * graceful stop.
  */
-interface Task {
+export interface AfterResponseTask {
   run(): void;
   /** Told when `run` throws; it must say what was not accounted for (the usage event, if it was lost). */
   failed?(error: unknown): void;
 }
 
-let tasks: Task[] = [];
+let tasks: AfterResponseTask[] = [];
 let scheduled = false;
 
-export function afterResponse(run: () => void, failed?: (error: unknown) => void): void {
-  tasks.push({ run, failed });
+export function afterResponse(task: AfterResponseTask): void {
+  tasks.push(task);
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushAfterResponse);

@@ -3,10 +3,11 @@
  * (our NDJSON, OpenAI's or Anthropic's SSE). Pull-based: the upstream is read only as the client
  * takes what was written, and every chunk ready in one turn goes out in one write.
  */
-import type { CompletionDeps, CompletionExecution } from "../completion/completion-execution";
+import type { ChunkSource } from "../completion/chunk-pump";
 import type { ChunkEvent } from "../core/events";
+import type { CompletionHold } from "./answer-completion";
 
-/** Turns queued chunk events into wire text; keeps whatever state the wire format needs. */
+/** Turns ready chunk events into wire text; keeps whatever state the wire format needs. */
 export interface WireEncoder {
   encode(events: ChunkEvent[]): string;
 }
@@ -20,64 +21,55 @@ export const NDJSON: WireEncoder = {
   },
 };
 
-export interface ChunkStreamOptions {
-  deps: CompletionDeps;
-  /** Streams open now (health, metrics). */
-  streams: Set<CompletionExecution>;
-}
-
 const encoder = new TextEncoder();
 
+/** The response body's source: pulls the chunks, writes them in the wire format, lets go of the hold at the end. */
+class ChunkPull implements Bun.UnderlyingSource<Uint8Array> {
+  constructor(
+    private readonly chunks: ChunkSource,
+    private readonly hold: CompletionHold,
+    private readonly wire: WireEncoder,
+  ) {}
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    const { chunks } = this;
+    const ready = chunks.ready;
+    // A wire format may have no counterpart for some chunks (a tool call's end in SSE): read on
+    // until something is written, or a pending read would never be pulled again.
+    for (;;) {
+      if (ready.length === 0 && !chunks.ended) await chunks.fill();
+      let bytes: Uint8Array | null = null;
+      if (ready.length > 0) {
+        bytes = encoder.encode(this.wire.encode(ready));
+        ready.length = 0;
+      }
+      if (bytes && bytes.length > 0) controller.enqueue(bytes);
+      if (chunks.ended && ready.length === 0) {
+        this.hold.release();
+        controller.close();
+        return;
+      }
+      if (bytes && bytes.length > 0) return;
+    }
+  }
+
+  cancel(): void {
+    this.chunks.cancel();
+    this.hold.release();
+  }
+}
+
 /**
- * Counts the stream as open until its last chunk is handed over or the client goes away; then
- * `onClose` runs, once (the door lets go of the completion: shutdown draining, the idle limit).
+ * The stream's response: it counts as open (its hold kept) until its last chunk is handed over or
+ * the client goes away.
  */
 export function chunkStreamResponse(
-  options: ChunkStreamOptions,
-  execution: CompletionExecution,
+  answer: { chunks: ChunkSource; hold: CompletionHold },
   wire: WireEncoder,
   contentType: string,
   requestId: string,
-  onClose: () => void,
 ): Response {
-  const { deps, streams } = options;
-  streams.add(execution);
-  deps.metrics.activeStreams.inc();
-  let closed = false;
-  const release = () => {
-    if (closed) return;
-    closed = true;
-    streams.delete(execution);
-    deps.metrics.activeStreams.dec();
-    onClose();
-  };
-  const drain = (): Uint8Array => {
-    const text = wire.encode(execution.queue);
-    execution.queue.length = 0;
-    return encoder.encode(text);
-  };
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // A wire format may have no counterpart for some chunks (a tool call's end in SSE): read on
-      // until something is written, or a pending read would never be pulled again.
-      for (;;) {
-        if (execution.queue.length === 0 && !execution.isFinished) await execution.advance();
-        const bytes = execution.queue.length > 0 ? drain() : null;
-        if (bytes && bytes.length > 0) controller.enqueue(bytes);
-        if (execution.isFinished && execution.queue.length === 0) {
-          release();
-          controller.close();
-          return;
-        }
-        if (bytes && bytes.length > 0) return;
-      }
-    },
-    cancel() {
-      execution.cancel();
-      release();
-    },
-  });
-  return new Response(stream, {
+  return new Response(new ReadableStream(new ChunkPull(answer.chunks, answer.hold, wire)), {
     headers: { "content-type": contentType, "cache-control": "no-store", "x-request-id": requestId },
   });
 }

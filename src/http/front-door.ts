@@ -1,85 +1,23 @@
 /**
- * What the OpenAI and Anthropic front doors share: reading the body, running a translated request
- * through the same `CompletionExecution` as `/api/v1/completions` (routing, fallbacks, usage event),
- * and streaming its chunk events in the door's own wire format. Each door only translates.
+ * What the OpenAI and Anthropic front doors share: reading the body, and writing a stream's chunk
+ * events in the door's own wire format. A door answers through the same `answerCompletion` as
+ * `/api/v1/completions` (routing, fallbacks, usage event) and only translates.
  */
-import { ClientCancelled, CompletionExecution, type CompletionApi } from "../completion/completion-execution";
-import type { CompletionRequest } from "../core/request";
-import type { Logger } from "../observability/logger";
-import type { UsageAuth } from "../usage/usage-event";
+import type { CompletionAnswer } from "./answer-completion";
 import type { CompletionsRouteOptions } from "./completions-route";
 import { readJsonBody } from "./read-json-body";
 import { chunkStreamResponse, type WireEncoder } from "./chunk-stream";
 
 export type FrontDoorOptions = CompletionsRouteOptions;
 
-/** What Elysia's context holds for a door handler (request context and auth guard derives). */
-export interface DoorContext {
-  request: Request;
-  requestId: string;
-  receivedAt: number;
-  log: Logger;
-  auth?: UsageAuth | null;
-}
-
-export function doorContext(ctx: unknown): DoorContext {
-  return ctx as DoorContext;
-}
-
 /** The JSON body, within the same bounds as `/api/v1/completions` (size, depth, content type). */
 export function readDoorBody(options: FrontDoorOptions, request: Request): Promise<unknown> {
   return readJsonBody(request, { limitBytes: options.bodyLimitBytes, maxDepth: options.bodyMaxDepth });
 }
 
-/** What ends a door completion's hold on shutdown draining and on its connection's idle limit. */
-const releases = new WeakMap<CompletionExecution, () => void>();
-
-/**
- * Starts the completion: resolves with the execution once it answered (JSON) or has its first
- * chunk (stream); null when the client went away first. Throws the GatewayError it failed with.
- */
-export async function openCompletion(
-  options: FrontDoorOptions,
-  ctx: DoorContext,
-  request: CompletionRequest,
-  api: CompletionApi,
-): Promise<CompletionExecution | null> {
-  const notReady = options.ready();
-  if (notReady) throw notReady;
-  const admission = options.deps.limits ? await options.deps.limits.admit(ctx.auth ?? null, request) : null;
-  const execution = new CompletionExecution(options.deps, {
-    request,
-    requestId: ctx.requestId,
-    receivedAt: ctx.receivedAt,
-    clientSignal: ctx.request.signal,
-    auth: ctx.auth ?? null,
-    logger: ctx.log,
-    api,
-    admission,
-  });
-  // Drained at shutdown like any completion, and its connection is not cut while a model thinks.
-  options.inFlight.add(execution);
-  const letGo = options.holdConnection(ctx.request);
-  const release = () => {
-    options.inFlight.delete(execution);
-    letGo();
-  };
-  try {
-    await execution.open();
-  } catch (e) {
-    release();
-    if (e instanceof ClientCancelled) return null;
-    throw e;
-  }
-  // A JSON answer is complete now; a stream holds on until its last chunk is handed over.
-  if (request.stream) releases.set(execution, release);
-  else release();
-  return execution;
-}
-
-/** The execution's chunks as an SSE response (see `chunkStreamResponse`); shutdown drains it. */
-export function sseResponse(options: FrontDoorOptions, execution: CompletionExecution, wire: WireEncoder, requestId: string): Response {
-  return chunkStreamResponse(options, execution, wire, "text/event-stream; charset=utf-8", requestId, () => releases.get(execution)?.());
+/** A stream's chunks as the door's SSE (see `chunkStreamResponse`). */
+export function sseResponse(answer: CompletionAnswer & { kind: "stream" }, wire: WireEncoder, requestId: string): Response {
+  return chunkStreamResponse(answer, wire, "text/event-stream; charset=utf-8", requestId);
 }
 
 export function jsonResponse(body: unknown, requestId: string): Response {

@@ -33,9 +33,23 @@ export function errorResponse(error: GatewayError, requestId: string): Response 
   return new Response(JSON.stringify(error.body(requestId)), { status: error.status, headers });
 }
 
+/** What every request's context holds, from the derive below (a type: Elysia wants a plain record). */
+export type RequestContextFields = {
+  requestId: string;
+  /** `performance.now()` when the request arrived. */
+  receivedAt: number;
+  /** The service's logger with the request id on every line. */
+  log: Logger;
+};
+
+/**
+ * The plugin, named so that Elysia registers it once however many plugins `.use()` it: a route
+ * that relies on `requestId` and `log` uses it to have them typed, and its derive still runs once
+ * per request (with the logger of the instance the app used first).
+ */
 export function requestContext(logger: Logger) {
   return new Elysia({ name: "request-context" })
-    .derive({ as: "global" }, ({ request }) => {
+    .derive({ as: "global" }, ({ request }): RequestContextFields => {
       const requestId = requestIdOf(request);
       return { requestId, receivedAt: performance.now(), log: logger.child({ requestId }) };
     })
@@ -47,6 +61,7 @@ export function requestContext(logger: Logger) {
     })
     .onError({ as: "global" }, (ctx) => {
       const { code, error, request } = ctx;
+      // An error may come before the derive ran (no route, a body refused while parsing).
       const requestId = (ctx as { requestId?: string }).requestId ?? requestIdOf(request);
       let gatewayError: GatewayError;
       if (error instanceof GatewayError) gatewayError = error;
@@ -71,3 +86,5 @@ export function requestContext(logger: Logger) {
       return errorResponse(gatewayError, requestId);
     });
 }
+
+export type RequestContext = ReturnType<typeof requestContext>;

@@ -1,15 +1,15 @@
 /** A mode whose settings cannot work stops start-up with one clear line (docs/auth.md). */
 import { describe, expect, test } from "bun:test";
 import { AuthConfigError } from "../../src/auth/auth-config-error";
-import { createGuards } from "../../src/auth/create-guards";
+import { createGuard } from "../../src/auth/create-guards";
 import { parseSettings } from "../../src/config/settings";
 import { createLogger, silentLogger } from "../../src/observability/logger";
 
 const SECRET = "a-secret-that-is-long-enough-for-hs256!!";
 
-const guardsFor = (env: Record<string, string>) => createGuards(parseSettings(env), silentLogger);
+const guardsFor = (env: Record<string, string>) => createGuard(parseSettings(env), silentLogger);
 
-describe("createGuards refuses settings that cannot work", () => {
+describe("createGuard refuses settings that cannot work", () => {
   const cases: Array<[string, Record<string, string>, string]> = [
     ["jwt without a secret or a JWKS URL", { AUTH_MODE: "jwt" }, "AUTH_MODE=jwt needs JWT_SECRET (HS256) or JWT_JWKS_URL (RS/ES keys)"],
     ["jwt with only issuer and audience", { AUTH_MODE: "jwt", JWT_ISSUER: "i", JWT_AUDIENCE: "a" }, "AUTH_MODE=jwt needs JWT_SECRET"],
@@ -45,10 +45,10 @@ describe("createGuards refuses settings that cannot work", () => {
   });
 });
 
-describe("createGuards warns about settings that work but look wrong", () => {
+describe("createGuard warns about settings that work but look wrong", () => {
   const warningsFor = async (env: Record<string, string>) => {
     const lines: string[] = [];
-    await createGuards(
+    await createGuard(
       parseSettings(env),
       createLogger("debug", {}, (l) => lines.push(l)),
     );

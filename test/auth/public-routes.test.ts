@@ -3,7 +3,7 @@
  * (the Elysia hook scoping of src/auth/auth-guard.ts, checked through the real service).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createGuards } from "../../src/auth/create-guards";
+import { createGuard } from "../../src/auth/create-guards";
 import { parseSettings } from "../../src/config/settings";
 import { createLogger } from "../../src/observability/logger";
 import { FakeJwksServer } from "../fakes/jwks-server";
@@ -69,7 +69,7 @@ for (const [mode, env] of Object.entries(MODES)) {
 test("public mode warns once at start that the completions endpoint is open", async () => {
   const lines: string[] = [];
   const logger = createLogger("info", {}, (line) => lines.push(line));
-  expect(await createGuards(parseSettings({}), logger)).toEqual([]);
+  await createGuard(parseSettings({}), logger);
   const warnings = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === "warn");
   expect(warnings).toHaveLength(1);
   expect(warnings[0]!.msg).toContain("without credentials");

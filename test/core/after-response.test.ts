@@ -4,8 +4,8 @@ import { afterResponse, flushAfterResponse } from "../../src/completion/after-re
 
 test("tasks run on the next turn of the event loop, in order, not before", async () => {
   const ran: number[] = [];
-  afterResponse(() => ran.push(1));
-  afterResponse(() => ran.push(2));
+  afterResponse({ run: () => ran.push(1) });
+  afterResponse({ run: () => ran.push(2) });
   await Promise.resolve();
   expect(ran).toEqual([]);
   await new Promise((resolve) => setImmediate(resolve));
@@ -18,11 +18,13 @@ test("a task that throws does not keep the others from running", async () => {
   const original = console.error;
   console.error = (...args: unknown[]) => errors.push(args);
   try {
-    afterResponse(() => ran.push("before"));
-    afterResponse(() => {
-      throw new Error("broken sink");
+    afterResponse({ run: () => ran.push("before") });
+    afterResponse({
+      run: () => {
+        throw new Error("broken sink");
+      },
     });
-    afterResponse(() => ran.push("after"));
+    afterResponse({ run: () => ran.push("after") });
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     console.error = original;
@@ -33,7 +35,7 @@ test("a task that throws does not keep the others from running", async () => {
 
 test("flushAfterResponse runs what is waiting at once (graceful stop, before the sink closes)", () => {
   const ran: string[] = [];
-  afterResponse(() => ran.push("event"));
+  afterResponse({ run: () => ran.push("event") });
   flushAfterResponse();
   expect(ran).toEqual(["event"]);
 });

@@ -1,5 +1,5 @@
 /** The real service with rate limits counted in a private Redis, API keys `alpha` and `beta`, and mock models. */
-import { createGuards } from "../../src/auth/create-guards";
+import { createGuard } from "../../src/auth/create-guards";
 import { parseSettings } from "../../src/config/settings";
 import { createLogger, silentLogger, type Logger } from "../../src/observability/logger";
 import { CompletionService } from "../../src/service";
@@ -50,7 +50,7 @@ export async function startLimitedService(env: Record<string, string>): Promise<
     mappingSource: staticMappingSource(LIMITS_MAPPING),
     sink,
     routing: FAST_ROUTING,
-    guards: await createGuards(settings, silentLogger),
+    guard: await createGuard(settings, silentLogger),
   });
   await service.loadMapping();
   service.listen(0, "127.0.0.1");

@@ -1,5 +1,5 @@
 /** The real service on a loopback port, with the auth guards the given env asks for. */
-import { createGuards, type GuardOptions } from "../../src/auth/create-guards";
+import { createGuard, type GuardOptions } from "../../src/auth/create-guards";
 import { demoMappingSource } from "../../src/config/mapping-source";
 import { parseSettings } from "../../src/config/settings";
 import { silentLogger, type Logger } from "../../src/observability/logger";
@@ -36,7 +36,7 @@ export async function startService(
     logger,
     mappingSource: demoMappingSource(),
     sink,
-    guards: await createGuards(settings, logger, options),
+    guard: await createGuard(settings, logger, options),
   });
   await service.loadMapping();
   service.listen(0, "127.0.0.1");

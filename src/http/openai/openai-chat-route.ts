@@ -1,23 +1,33 @@
 /** POST /v1/chat/completions: the OpenAI Chat Completions API over our completion pipeline. */
 import { Elysia } from "elysia";
-import { doorContext, jsonResponse, openCompletion, readDoorBody, sseResponse, type FrontDoorOptions } from "../front-door";
+import { answerCompletion } from "../answer-completion";
+import { jsonResponse, readDoorBody, sseResponse, type FrontDoorOptions } from "../front-door";
 import { completionToOpenAIChat } from "./completion-to-openai-chat";
 import { OpenAIChatChunks } from "./events-to-openai-chat-chunks";
 import { openAIChatRequestToCompletion } from "./openai-chat-request-to-completion";
 
 export function openAIChatRoute(options: FrontDoorOptions) {
-  return new Elysia({ name: "openai-chat-route" }).post(
-    "/v1/chat/completions",
-    async (raw) => {
-      const ctx = doorContext(raw);
-      const { request, includeUsage } = openAIChatRequestToCompletion(await readDoorBody(options, ctx.request));
-      const execution = await openCompletion(options, ctx, request, "openai_chat");
-      if (!execution) return new Response(null, { status: 499 });
-      const id = `chatcmpl-${ctx.requestId.replace(/-/g, "")}`;
-      if (!request.stream) return jsonResponse(completionToOpenAIChat(execution.response(id), id), ctx.requestId);
-      return sseResponse(options, execution, new OpenAIChatChunks(id, request.model, includeUsage), ctx.requestId);
-    },
-    // The body is read by the handler: Elysia's parser would answer bad JSON in the wrong shape.
-    { parse: "none" },
-  );
+  return new Elysia({ name: "openai-chat-route" })
+    .use(options.context)
+    .use(options.guard)
+    .post(
+      "/v1/chat/completions",
+      async (ctx) => {
+        const { request, includeUsage } = openAIChatRequestToCompletion(await readDoorBody(options, ctx.request));
+        const answer = await answerCompletion(options, ctx, request, "openai_chat");
+        const id = `chatcmpl-${ctx.requestId.replace(/-/g, "")}`;
+        switch (answer.kind) {
+          case "json":
+            return jsonResponse(completionToOpenAIChat(answer.folded.response(id, request.model), id), ctx.requestId);
+          case "stream":
+            return sseResponse(answer, new OpenAIChatChunks(id, request.model, includeUsage), ctx.requestId);
+          case "failed":
+            throw answer.error; // answered in the door's shape by its error hook
+          case "gone":
+            return new Response(null, { status: 499 });
+        }
+      },
+      // The body is read by the handler: Elysia's parser would answer bad JSON in the wrong shape.
+      { parse: "none" },
+    );
 }

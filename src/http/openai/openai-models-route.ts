@@ -1,9 +1,11 @@
 /** GET /v1/models and /v1/models/{id}: the models of the current mapping, in OpenAI's list shape. */
 import { Elysia } from "elysia";
 import { GatewayError } from "../../core/errors";
-import { doorContext, jsonResponse } from "../front-door";
+import { jsonResponse } from "../front-door";
+import type { RequestContext } from "../request-context";
 
 export interface OpenAIModelsOptions {
+  context: RequestContext;
   /** The model names of the mapping now; throws (503) while none is loaded. */
   models(): string[];
 }
@@ -15,10 +17,11 @@ function model(id: string) {
 
 export function openAIModelsRoute(options: OpenAIModelsOptions) {
   return new Elysia({ name: "openai-models-route" })
-    .get("/v1/models", (raw) => jsonResponse({ object: "list", data: options.models().map(model) }, doorContext(raw).requestId))
-    .get("/v1/models/*", (raw) => {
-      const id = decodeURIComponent(new URL(raw.request.url).pathname.slice("/v1/models/".length));
+    .use(options.context)
+    .get("/v1/models", (ctx) => jsonResponse({ object: "list", data: options.models().map(model) }, ctx.requestId))
+    .get("/v1/models/*", (ctx) => {
+      const id = decodeURIComponent(new URL(ctx.request.url).pathname.slice("/v1/models/".length));
       if (!options.models().includes(id)) throw new GatewayError("model_not_found", `model "${id}" is not configured`);
-      return jsonResponse(model(id), doorContext(raw).requestId);
+      return jsonResponse(model(id), ctx.requestId);
     });
 }
