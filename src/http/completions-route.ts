@@ -28,10 +28,11 @@ export function completionsRoute(options: CompletionsRouteOptions) {
     .use(options.guard)
     .post(
       "/api/v1/completions",
-      async (ctx) => {
-        const { requestId } = ctx;
-        const completionRequest = normalizeRequest(ctx.body);
-        const answer = await answerCompletion(options, ctx, completionRequest);
+      // The context is destructured, never passed whole: Elysia reads which of its parts a handler
+      // uses, and one passed on whole makes it prepare all of them (cookies, query) for every request.
+      async ({ body, request, requestId, receivedAt, log, auth }) => {
+        const completionRequest = normalizeRequest(body);
+        const answer = await answerCompletion(options, { request, requestId, receivedAt, log, auth }, completionRequest);
         switch (answer.kind) {
           case "json":
             return new Response(JSON.stringify(answer.folded.response(`cmpl_${requestId.replace(/-/g, "")}`, completionRequest.model)), {

@@ -12,15 +12,21 @@ export function anthropicMessagesRoute(options: FrontDoorOptions) {
     .use(options.guard)
     .post(
       "/v1/messages",
-      async (ctx) => {
-        const request = anthropicMessagesRequestToCompletion(await readDoorBody(options, ctx.request));
-        const answer = await answerCompletion(options, ctx, request, "anthropic_messages");
-        const id = `msg_${ctx.requestId.replace(/-/g, "")}`;
+      // Destructured, never passed whole (see completions-route.ts).
+      async ({ request: httpRequest, requestId, receivedAt, log, auth }) => {
+        const request = anthropicMessagesRequestToCompletion(await readDoorBody(options, httpRequest));
+        const answer = await answerCompletion(
+          options,
+          { request: httpRequest, requestId, receivedAt, log, auth },
+          request,
+          "anthropic_messages",
+        );
+        const id = `msg_${requestId.replace(/-/g, "")}`;
         switch (answer.kind) {
           case "json":
-            return jsonResponse(completionToAnthropicMessage(answer.folded.response(id, request.model), id), ctx.requestId);
+            return jsonResponse(completionToAnthropicMessage(answer.folded.response(id, request.model), id), requestId);
           case "stream":
-            return sseResponse(answer, new AnthropicMessageEvents(id, request.model, ctx.requestId), ctx.requestId);
+            return sseResponse(answer, new AnthropicMessageEvents(id, request.model, requestId), requestId);
           case "failed":
             throw answer.error; // answered in the door's shape by its error hook
           case "gone":

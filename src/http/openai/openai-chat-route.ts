@@ -12,15 +12,16 @@ export function openAIChatRoute(options: FrontDoorOptions) {
     .use(options.guard)
     .post(
       "/v1/chat/completions",
-      async (ctx) => {
-        const { request, includeUsage } = openAIChatRequestToCompletion(await readDoorBody(options, ctx.request));
-        const answer = await answerCompletion(options, ctx, request, "openai_chat");
-        const id = `chatcmpl-${ctx.requestId.replace(/-/g, "")}`;
+      // Destructured, never passed whole (see completions-route.ts).
+      async ({ request: httpRequest, requestId, receivedAt, log, auth }) => {
+        const { request, includeUsage } = openAIChatRequestToCompletion(await readDoorBody(options, httpRequest));
+        const answer = await answerCompletion(options, { request: httpRequest, requestId, receivedAt, log, auth }, request, "openai_chat");
+        const id = `chatcmpl-${requestId.replace(/-/g, "")}`;
         switch (answer.kind) {
           case "json":
-            return jsonResponse(completionToOpenAIChat(answer.folded.response(id, request.model), id), ctx.requestId);
+            return jsonResponse(completionToOpenAIChat(answer.folded.response(id, request.model), id), requestId);
           case "stream":
-            return sseResponse(answer, new OpenAIChatChunks(id, request.model, includeUsage), ctx.requestId);
+            return sseResponse(answer, new OpenAIChatChunks(id, request.model, includeUsage), requestId);
           case "failed":
             throw answer.error; // answered in the door's shape by its error hook
           case "gone":
