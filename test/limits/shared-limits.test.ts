@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createPrivateRedis, type PrivateRedis } from "../support/redis";
-import { awayFromMinuteEdge, BETA, settled, startLimitedService, type LimitedService } from "./limits-service";
+import { awayFromMinuteEdge, BETA, startLimitedService, type LimitedService } from "./limits-service";
 
 let redis: PrivateRedis;
 let replicas: LimitedService[] = [];
@@ -34,9 +34,10 @@ describe("one limit across three replicas", () => {
     );
     expect(statuses.filter((s) => s === 200).length).toBe(25);
     expect(statuses.filter((s) => s === 429).length).toBe(65);
-    await settled(replicas[0]!, 1);
-    const events = replicas.map((r) => r.sink.events.length);
-    expect(events.reduce((a, b) => a + b, 0)).toBe(25);
+    // Any replica may have served any share of the 25 (none, even): wait for their events together.
+    const served = () => replicas.reduce((sum, r) => sum + r.sink.events.length, 0);
+    for (const deadline = Date.now() + 5000; served() < 25 && Date.now() < deadline; ) await Bun.sleep(10);
+    expect(served()).toBe(25);
     // Counted per process, three replicas would have served 75.
   });
 
