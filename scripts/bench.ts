@@ -59,6 +59,7 @@ const { values: opts } = parseArgs({
     peer: { type: "boolean" },
     "no-peer": { type: "boolean", default: false },
     limits: { type: "boolean", default: false },
+    warmup: { type: "string" },
   },
   strict: true,
 });
@@ -66,6 +67,13 @@ const { values: opts } = parseArgs({
 const smoke = opts.smoke;
 const durationS = Number(opts.duration ?? (smoke ? 1 : opts.soak ? 600 : 5));
 const rounds = Number(opts.rounds ?? (smoke ? 1 : 3));
+/**
+ * Seconds of load per target and mode before anything is recorded. The service's JIT is still
+ * compiling well after 2 s (its compiler threads took ~12 µs per request at c10 then, ~1 after
+ * 20 s) while the floor's little code is compiled at once: a short warm-up measures the service
+ * half-compiled against a compiled floor. A gateway runs for days; steady state is what counts.
+ */
+const warmupS = Number(opts.warmup ?? 10);
 const pacedRate = Number(opts.rate ?? 1000);
 const wrkThreads = Number(opts.threads);
 const concurrencies = opts.concurrency ? opts.concurrency.split(",").map(Number) : smoke ? [10] : [10, 100];
@@ -628,7 +636,7 @@ async function comparison(): Promise<number> {
   // Warm-up: JIT and connection pools, not recorded.
   if (!smoke) {
     for (const target of targetNames) {
-      for (const mode of modes) await runWrk(urls[target]!, bodyFor(target, mode), 100, 2, targetHeaders[target]);
+      for (const mode of modes) await runWrk(urls[target]!, bodyFor(target, mode), 100, warmupS, targetHeaders[target]);
     }
   }
 
@@ -861,6 +869,7 @@ async function comparison(): Promise<number> {
     machine: machine(),
     options: {
       durationS,
+      warmupS: smoke ? 0 : warmupS,
       rounds,
       pacedRate,
       wrkThreads,
