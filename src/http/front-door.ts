@@ -3,6 +3,7 @@
  * events in the door's own wire format. A door answers through the same `answerCompletion` as
  * `/api/v1/completions` (routing, fallbacks, usage event) and only translates.
  */
+import type { ResponseAggregator } from "../core/response-aggregator";
 import type { CompletionAnswer } from "./answer-completion";
 import type { CompletionsRouteOptions } from "./completions-route";
 import { readJsonBody } from "./read-json-body";
@@ -18,6 +19,29 @@ export function readDoorBody(options: FrontDoorOptions, request: Request): Promi
 /** A stream's chunks as the door's SSE (see `chunkStreamResponse`). */
 export function sseResponse(answer: CompletionAnswer & { kind: "stream" }, wire: WireEncoder, requestId: string): Response {
   return chunkStreamResponse(answer, wire, "text/event-stream; charset=utf-8", requestId);
+}
+
+/** How a door writes an answer: its JSON body for a whole answer, its SSE encoder for a stream. */
+export interface DoorWriter {
+  json(folded: ResponseAggregator): unknown;
+  stream(): WireEncoder;
+}
+
+/**
+ * The door's response to a completion's answer. A failure is thrown, so that the door's error hook
+ * answers it in the door's own shape; a client already gone gets 499 (the access log's).
+ */
+export function doorResponse(answer: CompletionAnswer, requestId: string, writer: DoorWriter): Response {
+  switch (answer.kind) {
+    case "json":
+      return jsonResponse(writer.json(answer.folded), requestId);
+    case "stream":
+      return sseResponse(answer, writer.stream(), requestId);
+    case "failed":
+      throw answer.error;
+    case "gone":
+      return new Response(null, { status: 499 });
+  }
 }
 
 export function jsonResponse(body: unknown, requestId: string): Response {
